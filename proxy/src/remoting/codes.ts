@@ -1,0 +1,141 @@
+/**
+ * Remoting request, response and language codes (RocketMQ 5.x), as const tables: erasable
+ * TypeScript has no enums, and plain objects keep reverse look-ups cheap.
+ */
+
+export const RequestCode = {
+  SEND_MESSAGE: 10,
+  PULL_MESSAGE: 11,
+  QUERY_MESSAGE: 12,
+  QUERY_CONSUMER_OFFSET: 14,
+  UPDATE_CONSUMER_OFFSET: 15,
+  UPDATE_AND_CREATE_TOPIC: 17,
+  UPDATE_AND_CREATE_TOPIC_LIST: 18,
+  GET_BROKER_CONFIG: 26,
+  SEARCH_OFFSET_BY_TIMESTAMP: 29,
+  GET_MAX_OFFSET: 30,
+  GET_MIN_OFFSET: 31,
+  GET_EARLIEST_MSG_STORETIME: 32,
+  VIEW_MESSAGE_BY_ID: 33,
+  HEART_BEAT: 34,
+  UNREGISTER_CLIENT: 35,
+  CONSUMER_SEND_MSG_BACK: 36,
+  END_TRANSACTION: 37,
+  GET_CONSUMER_LIST_BY_GROUP: 38,
+  CHECK_TRANSACTION_STATE: 39,
+  NOTIFY_CONSUMER_IDS_CHANGED: 40,
+  LOCK_BATCH_MQ: 41,
+  UNLOCK_BATCH_MQ: 42,
+  GET_ROUTEINFO_BY_TOPIC: 105,
+  GET_BROKER_CLUSTER_INFO: 106,
+  UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: 200,
+  GET_CONSUMER_CONNECTION_LIST: 203,
+  DELETE_SUBSCRIPTIONGROUP: 207,
+  DELETE_TOPIC_IN_BROKER: 215,
+  DELETE_TOPIC_IN_NAMESRV: 216,
+  RESET_CONSUMER_CLIENT_OFFSET: 220,
+  GET_CONSUMER_STATUS_FROM_CLIENT: 221,
+  GET_CONSUMER_RUNNING_INFO: 307,
+  CONSUME_MESSAGE_DIRECTLY: 309,
+  SEND_MESSAGE_V2: 310,
+  SEND_BATCH_MESSAGE: 320,
+  GET_TOPIC_CONFIG: 351,
+  GET_SUBSCRIPTIONGROUP_CONFIG: 352,
+  RECALL_MESSAGE: 370,
+  QUERY_ASSIGNMENT: 400,
+  SET_MESSAGE_REQUEST_MODE: 401,
+  POP_MESSAGE: 200050,
+  ACK_MESSAGE: 200051,
+  PEEK_MESSAGE: 200052,
+  CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  NOTIFICATION: 200054,
+  POLLING_INFO: 200055,
+  BATCH_ACK_MESSAGE: 200151,
+} as const;
+
+export const ResponseCode = {
+  SUCCESS: 0,
+  SYSTEM_ERROR: 1,
+  SYSTEM_BUSY: 2,
+  REQUEST_CODE_NOT_SUPPORTED: 3,
+  TRANSACTION_FAILED: 4,
+  FLUSH_DISK_TIMEOUT: 10,
+  SLAVE_NOT_AVAILABLE: 11,
+  FLUSH_SLAVE_TIMEOUT: 12,
+  MESSAGE_ILLEGAL: 13,
+  SERVICE_NOT_AVAILABLE: 14,
+  VERSION_NOT_SUPPORTED: 15,
+  NO_PERMISSION: 16,
+  TOPIC_NOT_EXIST: 17,
+  TOPIC_EXIST_ALREADY: 18,
+  PULL_NOT_FOUND: 19,
+  PULL_RETRY_IMMEDIATELY: 20,
+  PULL_OFFSET_MOVED: 21,
+  QUERY_NOT_FOUND: 22,
+  SUBSCRIPTION_PARSE_FAILED: 23,
+  SUBSCRIPTION_NOT_EXIST: 24,
+  SUBSCRIPTION_NOT_LATEST: 25,
+  SUBSCRIPTION_GROUP_NOT_EXIST: 26,
+  FILTER_DATA_NOT_EXIST: 27,
+  FILTER_DATA_NOT_LATEST: 28,
+  INVALID_PARAMETER: 29,
+  TRANSACTION_SHOULD_COMMIT: 200,
+  TRANSACTION_SHOULD_ROLLBACK: 201,
+  TRANSACTION_STATE_UNKNOW: 202,
+  TRANSACTION_STATE_GROUP_WRONG: 203,
+  NO_BUYER_ID: 204,
+  NOT_IN_CURRENT_UNIT: 205,
+  CONSUMER_NOT_ONLINE: 206,
+  CONSUME_MSG_TIMEOUT: 207,
+  NO_MESSAGE: 208,
+  POLLING_FULL: 209,
+  POLLING_TIMEOUT: 210,
+  BROKER_NOT_EXIST: 211,
+  BROKER_DISPATCH_NOT_COMPLETE: 212,
+  BROADCAST_CONSUMPTION: 213,
+  FLOW_CONTROL: 215,
+  NOT_LEADER_FOR_QUEUE: 501,
+  ILLEGAL_OPERATION: 604,
+  GO_AWAY: 1500,
+} as const;
+
+export type ResponseCodeName = keyof typeof ResponseCode;
+
+const responseNames = new Map<number, ResponseCodeName>(
+  (Object.entries(ResponseCode) as [ResponseCodeName, number][]).map(([name, code]) => [code, name]),
+);
+
+/** The response code's name, or `CODE_<n>` for codes this table does not know. */
+export function responseCodeName(code: number): string {
+  return responseNames.get(code) ?? `CODE_${code}`;
+}
+
+/** Language enum names with their ROCKETMQ-encoding byte. */
+export const LanguageCode = {
+  JAVA: 0,
+  CPP: 1,
+  DOTNET: 2,
+  PYTHON: 3,
+  DELPHI: 4,
+  ERLANG: 5,
+  RUBY: 6,
+  OTHER: 7,
+  HTTP: 8,
+  GO: 9,
+  PHP: 10,
+  OMS: 11,
+  RUST: 12,
+  NODE_JS: 13,
+} as const;
+
+const languageNames = new Map<number, string>(
+  Object.entries(LanguageCode).map(([name, code]) => [code, name]),
+);
+
+export function languageByte(name: string): number {
+  return (LanguageCode as Record<string, number>)[name] ?? LanguageCode.OTHER;
+}
+
+export function languageName(byte: number): string {
+  return languageNames.get(byte) ?? 'OTHER';
+}
