@@ -8,8 +8,9 @@ proto_root="node_modules/rocketmq-client-nodejs/proto"
 [ -d "$proto_root/apache/rocketmq/v2" ] || { echo "missing $proto_root: run npm ci" >&2; exit 1; }
 mkdir -p "$out"
 files=("$proto_root"/apache/rocketmq/v2/{definition,service,admin}.proto)
+# int64 fields are offsets, timestamps and durations (< 2^53): plain numbers beat Long objects.
 # -p lets pbjs resolve the imports of google/protobuf/*.proto from protobufjs' bundled copies.
-npx pbjs -t static-module -w es6 --force-long --no-verify --no-delimited --no-beautify \
+npx pbjs -t static-module -w es6 --force-number --no-verify --no-delimited --no-beautify \
   -p "$proto_root" -o "$out/rocketmq.js" "${files[@]}"
 npx pbts -o "$out/rocketmq.d.ts" "$out/rocketmq.js"
 echo "generated $out/rocketmq.{js,d.ts}"
