@@ -10,11 +10,13 @@
  * - objects are `JsonObject`s: every entry keeps its parsed key (`keyValue`) and a canonical string
  *   `key`: a string key as is, a number key as its decimal text (so legacy `{0:…}` and standard
  *   `{"0":…}` read the same), an object/array key as `canonicalJson` (keys sorted, no spaces);
+ *   object keys longer than MAX_KEY_LENGTH in canonical form are rejected;
  * - integers outside ±(2^53−1) become `bigint` (digits are never rounded); other numbers are `number`.
  *
  * Errors: only `RemotingError('RMQ_BAD_PAYLOAD')`, naming the character offset. Nesting is capped at
- * MAX_JSON_DEPTH so hostile input cannot exhaust the stack, and every step consumes input, so parsing
- * always terminates in time linear in the input.
+ * MAX_JSON_DEPTH so hostile input cannot exhaust the stack, and every step consumes input. Parsing is
+ * linear in the input except for object keys, whose canonical form walks the key's subtree once per
+ * enclosing object key; MAX_KEY_LENGTH bounds each such walk, so time stays polynomial and small.
  */
 import { RemotingError } from './errors.ts';
 
@@ -29,6 +31,8 @@ export interface JsonEntry {
 }
 
 export const MAX_JSON_DEPTH = 512;
+/** Real object keys are MessageQueue-like records of a few dozen bytes; this bounds hostile ones. */
+export const MAX_KEY_LENGTH = 64 * 1024;
 /** Longer numeric literals are rejected: no RocketMQ value needs them, and BigInt parsing is superlinear. */
 const MAX_NUMBER_LENGTH = 400;
 
@@ -52,8 +56,8 @@ export class JsonObject {
     return this.#entries.values();
   }
 
-  set(keyValue: JsonValue, value: JsonValue): void {
-    const key = canonicalKey(keyValue);
+  /** `key` defaults to `canonicalKey(keyValue)`; pass it when already computed. */
+  set(keyValue: JsonValue, value: JsonValue, key: string = canonicalKey(keyValue)): void {
     this.#entries.set(key, { key, keyValue, value });
   }
 }
@@ -62,15 +66,26 @@ export function canonicalKey(keyValue: JsonValue): string {
   return typeof keyValue === 'string' ? keyValue : canonicalJson(keyValue);
 }
 
-/** Standard JSON text with object keys in code-unit order and bigints as plain digits. */
+/**
+ * JSON text with object keys in code-unit order and bigints as plain digits. A member whose key is
+ * itself an object or array is written with that key unquoted, in fastjson's own form: quoting it
+ * would escape it again at every level of key nesting, doubling the text each time.
+ */
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (typeof value === 'number' || typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const members = [...value.entries()]
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((entry) => `${JSON.stringify(entry.key)}:${canonicalJson(entry.value)}`);
+    .map(
+      (entry) =>
+        `${isStructured(entry.keyValue) ? entry.key : JSON.stringify(entry.key)}:${canonicalJson(entry.value)}`,
+    );
   return `{${members.join(',')}}`;
+}
+
+function isStructured(value: JsonValue): boolean {
+  return typeof value === 'object' && value !== null;
 }
 
 export function parseFastjson(body: Uint8Array | string): JsonValue {
@@ -167,11 +182,15 @@ class Parser {
       this.#pos++;
     } else {
       for (;;) {
-        const key = this.#key();
+        const keyStart = this.#pos;
+        const keyValue = this.#key();
+        const key = canonicalKey(keyValue);
+        if (isStructured(keyValue) && key.length > MAX_KEY_LENGTH)
+          this.#fail(`object key longer than ${MAX_KEY_LENGTH}`, keyStart);
         this.#skipWhitespace();
         if (this.#text[this.#pos] !== ':') this.#fail("expected ':'");
         this.#pos++;
-        object.set(key, this.#value());
+        object.set(keyValue, this.#value(), key);
         if (this.#endOfList('}')) break;
       }
     }

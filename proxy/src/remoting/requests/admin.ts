@@ -5,7 +5,15 @@
 import { RequestCode, ResponseCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
 import { RemotingError } from '../errors.ts';
-import { parseFastjson } from '../fastjson.ts';
+import {
+  canonicalJson,
+  expectObject,
+  expectString,
+  JsonObject,
+  type JsonValue,
+  parseFastjson,
+  readNumber,
+} from '../fastjson.ts';
 import { expectSuccess } from '../response.ts';
 import { extFields } from './ext-fields.ts';
 
@@ -102,18 +110,22 @@ export function parseTopicConfig(response: RemotingCommand): TopicConfig | undef
   if (response.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
   expectSuccess(response, RequestCode.GET_TOPIC_CONFIG);
   const root = bodyObject(response, 'TopicConfig');
-  // GET_TOPIC_CONFIG wraps the config as {"topicConfig":{…}} in 5.x; older brokers send it bare.
-  const config = isRecord(root.topicConfig) ? root.topicConfig : root;
+  // Brokers send the config's properties at the top level; tolerate a {"topicConfig":{…}} wrapper.
+  const wrapped = root.get('topicConfig');
+  const config = wrapped instanceof JsonObject ? wrapped : root;
   const attributes: Record<string, string> = {};
-  if (isRecord(config.attributes)) {
-    for (const [key, value] of Object.entries(config.attributes)) attributes[key] = String(value);
+  const rawAttributes = config.get('attributes');
+  if (rawAttributes !== undefined && rawAttributes !== null) {
+    for (const entry of expectObject(rawAttributes, 'TopicConfig.attributes').entries()) {
+      attributes[entry.key] = typeof entry.value === 'string' ? entry.value : canonicalJson(entry.value);
+    }
   }
   return {
-    topicName: String(config.topicName ?? ''),
-    readQueueNums: Number(config.readQueueNums ?? 0),
-    writeQueueNums: Number(config.writeQueueNums ?? 0),
-    perm: Number(config.perm ?? 0),
-    order: config.order === true,
+    topicName: optionalString(config, 'topicName', 'TopicConfig'),
+    readQueueNums: optionalNumber(config, 'readQueueNums', 0, 'TopicConfig'),
+    writeQueueNums: optionalNumber(config, 'writeQueueNums', 0, 'TopicConfig'),
+    perm: optionalNumber(config, 'perm', 0, 'TopicConfig'),
+    order: config.get('order') === true,
     attributes,
     messageType: attributes['message.type'] ?? 'UNSPECIFIED',
   };
@@ -137,22 +149,41 @@ export function parseGroupConfig(response: RemotingCommand): GroupConfig | undef
   if (response.code === ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST) return undefined;
   expectSuccess(response, RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG);
   const config = bodyObject(response, 'SubscriptionGroupConfig');
+  const policy = config.get('groupRetryPolicy');
   return {
-    groupName: String(config.groupName ?? ''),
-    consumeMessageOrderly: config.consumeMessageOrderly === true,
-    retryMaxTimes: Number(config.retryMaxTimes ?? 16),
-    consumeBroadcastEnable: config.consumeBroadcastEnable === true,
-    groupRetryPolicy: isRecord(config.groupRetryPolicy) ? config.groupRetryPolicy : undefined,
+    groupName: optionalString(config, 'groupName', 'SubscriptionGroupConfig'),
+    consumeMessageOrderly: config.get('consumeMessageOrderly') === true,
+    retryMaxTimes: optionalNumber(config, 'retryMaxTimes', 16, 'SubscriptionGroupConfig'),
+    consumeBroadcastEnable: config.get('consumeBroadcastEnable') === true,
+    groupRetryPolicy: policy instanceof JsonObject ? toPlainObject(policy) : undefined,
   };
 }
 
-function bodyObject(response: RemotingCommand, what: string): Record<string, unknown> {
+function bodyObject(response: RemotingCommand, what: string): JsonObject {
   if (!response.body) throw new RemotingError('RMQ_BAD_PAYLOAD', `${what} response has no body`);
-  const value = parseFastjson(response.body.toString('utf8'));
-  if (!isRecord(value)) throw new RemotingError('RMQ_BAD_PAYLOAD', `${what} body is not a JSON object`);
-  return value;
+  return expectObject(parseFastjson(response.body), `${what} body`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** fastjson omits null properties, so absent (or null) means the Java default. */
+function optionalNumber(object: JsonObject, key: string, fallback: number, what: string): number {
+  const value = object.get(key);
+  return value === undefined || value === null ? fallback : readNumber(value, `${what}.${key}`);
+}
+
+function optionalString(object: JsonObject, key: string, what: string): string {
+  const value = object.get(key);
+  return value === undefined || value === null ? '' : expectString(value, `${what}.${key}`);
+}
+
+/** Plain-object view of a parsed body part, for callers that only pass it on. */
+function toPlainObject(object: JsonObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const entry of object.entries()) out[entry.key] = toPlain(entry.value);
+  return out;
+}
+
+function toPlain(value: JsonValue): unknown {
+  if (value instanceof JsonObject) return toPlainObject(value);
+  if (Array.isArray(value)) return value.map(toPlain);
+  return value;
 }

@@ -5,7 +5,7 @@
  */
 import { RequestCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
-import { RemotingError } from '../errors.ts';
+import { expectArray, expectObject, expectString, parseFastjson, readNumber } from '../fastjson.ts';
 import { expectSuccess } from '../response.ts';
 import type { MessageModel } from './heartbeat.ts';
 
@@ -37,29 +37,22 @@ export function queryAssignmentRequest(params: {
 
 export function parseQueryAssignment(response: RemotingCommand): QueueAssignment[] {
   expectSuccess(response, RequestCode.QUERY_ASSIGNMENT);
-  if (!response.body) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(response.body.toString('utf8'));
-  } catch (error) {
-    throw new RemotingError(
-      'RMQ_BAD_PAYLOAD',
-      `QueryAssignment body does not parse: ${(error as Error).message}`,
-    );
-  }
-  const list = (parsed as { messageQueueAssignments?: unknown }).messageQueueAssignments;
-  if (!Array.isArray(list)) return [];
-  return list.map((entry, index) => {
-    const queue = (entry as { messageQueue?: Record<string, unknown> }).messageQueue;
-    const mode = (entry as { mode?: unknown }).mode;
-    if (!queue || typeof queue.topic !== 'string' || typeof queue.brokerName !== 'string') {
-      throw new RemotingError('RMQ_BAD_PAYLOAD', `QueryAssignment entry ${index} has no messageQueue`);
-    }
+  if (!response.body || response.body.length === 0) return [];
+  const root = expectObject(parseFastjson(response.body), 'QueryAssignment body');
+  const list = root.get('messageQueueAssignments');
+  // fastjson omits a null set: no assignments.
+  if (list === undefined || list === null) return [];
+  return expectArray(list, 'QueryAssignment.messageQueueAssignments').map((item, index) => {
+    const what = `QueryAssignment entry ${index}`;
+    const entry = expectObject(item, what);
+    const queue = expectObject(entry.get('messageQueue'), `${what}.messageQueue`);
+    const queueId = queue.get('queueId');
     return {
-      topic: queue.topic,
-      brokerName: queue.brokerName,
-      queueId: Number(queue.queueId ?? -1),
-      mode: mode === 'POP' ? 'POP' : 'PULL',
+      topic: expectString(queue.get('topic'), `${what}.messageQueue.topic`),
+      brokerName: expectString(queue.get('brokerName'), `${what}.messageQueue.brokerName`),
+      queueId:
+        queueId === undefined || queueId === null ? -1 : readNumber(queueId, `${what}.messageQueue.queueId`),
+      mode: entry.get('mode') === 'POP' ? 'POP' : 'PULL',
     };
   });
 }

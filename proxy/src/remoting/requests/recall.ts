@@ -40,6 +40,8 @@ export function parseRecallHandle(
   const parts = text.split(' ');
   if (parts.length !== 5 || parts[0] !== 'v1') return undefined;
   const timestamp = Number(parts[3]);
-  if (!Number.isSafeInteger(timestamp) || !parts[1] || !parts[2] || !parts[4]) return undefined;
+  // Number() would also read "", " 7" or "0x1f"; the broker writes plain decimal digits.
+  if (!/^\d{1,16}$/.test(parts[3] ?? '') || !Number.isSafeInteger(timestamp)) return undefined;
+  if (!parts[1] || !parts[2] || !parts[4]) return undefined;
   return { topic: parts[1], brokerName: parts[2], timestamp, messageId: parts[4] };
 }
