@@ -138,7 +138,8 @@ export function parsePopReceipt(text: string): PopReceipt {
   };
   const long = (index: number, min = 0): number => {
     const value = field(index);
-    const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    // `+ 0` turns "-0" into 0, so that a parsed receipt formats back to a string that parses the same.
+    const number = DECIMAL.test(value) ? Number(value) + 0 : Number.NaN;
     if (!Number.isSafeInteger(number) || number < min) {
       throw bad(
         `pop receipt ${quote(text)} has ${FIELD_NAMES[index]} ${quote(value)}, expected an integer ≥ ${min} within ±2^53`,
@@ -148,7 +149,8 @@ export function parsePopReceipt(text: string): PopReceipt {
   };
   const int = (index: number): number => {
     const value = field(index);
-    const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    // `+ 0` turns "-0" into 0, so that a parsed receipt formats back to a string that parses the same.
+    const number = DECIMAL.test(value) ? Number(value) + 0 : Number.NaN;
     if (!Number.isInteger(number) || number < 0 || number > INT32_MAX) {
       throw bad(
         `pop receipt ${quote(text)} has ${FIELD_NAMES[index]} ${quote(value)}, expected a non-negative 32-bit integer`,
@@ -156,17 +158,22 @@ export function parsePopReceipt(text: string): PopReceipt {
     }
     return number;
   };
+  // Fields are checked left to right, so the error names the first bad one.
+  const ckQueueOffset = long(0);
+  const popTime = long(1);
+  // An order receipt's invisibleTime is (visible-at − popTime), never negative in practice, but the
+  // broker does not promise it, so only the Java long range is enforced.
+  const invisibleTime = long(2, Number.MIN_SAFE_INTEGER);
+  const reviveQid = int(3);
   const retry = field(4);
   if (retry !== RetryFlag.NORMAL && retry !== RetryFlag.RETRY_V1 && retry !== RetryFlag.RETRY_V2) {
     throw bad(`pop receipt ${quote(text)} has retry flag ${quote(retry)}, expected "0", "1" or "2"`);
   }
   return {
-    ckQueueOffset: long(0),
-    popTime: long(1),
-    // An order receipt's invisibleTime is (visible-at − popTime), never negative in practice, but the
-    // broker does not promise it, so only the Java long range is enforced.
-    invisibleTime: long(2, Number.MIN_SAFE_INTEGER),
-    reviveQid: int(3),
+    ckQueueOffset,
+    popTime,
+    invisibleTime,
+    reviveQid,
     retry,
     brokerName: field(5),
     queueId: int(6),

@@ -250,6 +250,7 @@ function buildReceipt(
     retry,
     brokerName: context.brokerName,
     queueId: message.queueId,
+    commitLogOffset: undefined,
   };
   if (header.startOffsets === undefined) {
     const firstKey = `${message.topic}\u0000${message.queueId}`;
