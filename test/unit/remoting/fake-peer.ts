@@ -134,11 +134,12 @@ export class FakePeer {
   readonly #server: Server;
   readonly #arrivals: ((connection: PeerConnection) => void)[] = [];
 
-  static async start(respond: Responder = echo): Promise<FakePeer> {
+  /** Listens on `port` (default: an ephemeral one) of 127.0.0.1. */
+  static async start(respond: Responder = echo, port = 0): Promise<FakePeer> {
     const peer = new FakePeer(respond);
     await new Promise<void>((resolve, reject) => {
       peer.#server.once('error', reject);
-      peer.#server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+      peer.#server.listen({ host: '127.0.0.1', port }, () => resolve());
     });
     return peer;
   }
