@@ -285,6 +285,15 @@ describe('POP_MESSAGE response', () => {
     }
   });
 
+  test('a broker name that cannot live in a receipt is refused', () => {
+    const good = found({ startOffsetInfo: '0 1 100' }, records(message('TopicTest', 1, 100)));
+    assert.throws(
+      () => parsePopResponse(good, { ...context, brokerName: 'b 1' }),
+      /broker name "b 1" cannot be put in a pop receipt/,
+    );
+    assert.throws(() => parsePopResponse(good, { ...context, brokerName: '' }), RangeError);
+  });
+
   describe('malformed responses', () => {
     const body = records(message('TopicTest', 1, 100));
     const cases: [string, RemotingCommand, RegExp][] = [

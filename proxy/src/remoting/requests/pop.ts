@@ -135,9 +135,14 @@ export function parsePopResponse(
   context: PopContext,
   options: DecodeOptions = {},
 ): PopResult {
+  if (context.brokerName.length === 0 || /\s/.test(context.brokerName)) {
+    // It becomes a space-separated receipt field; a space would shift every field after it.
+    throw new RangeError(`broker name ${JSON.stringify(context.brokerName)} cannot be put in a pop receipt`);
+  }
   const status = POP_STATUS.get(response.code);
-  if (status === undefined)
+  if (status === undefined) {
     throw new RemotingResponseError(response.code, response.remark, RequestCode.POP_MESSAGE);
+  }
   if (status !== 'FOUND') {
     // The broker fills these on every answer, but nothing depends on them without messages.
     return {
@@ -207,7 +212,10 @@ function attachReceipts(stored: StoredMessage[], header: PopHeader, context: Pop
     const queueKey = `${retry}@${message.queueId}`;
     let reconsumeTimes = message.reconsumeTimes;
     if (receipt === undefined) {
-      receipt = buildReceipt(message, retry, queueKey, header, context, seenOffsets, firstOffsets, index);
+      const built = buildReceipt(message, retry, queueKey, header, context, seenOffsets, firstOffsets, index);
+      // Re-parsing guarantees every handle we give out is one we accept back (no negative offsets, no
+      // spaces in the broker name, …).
+      receipt = checkedReceipt(built, index);
       if (context.order === true && header.orderCounts !== undefined) {
         const count =
           header.orderCounts.get(`${retry}@qo${message.queueId}%${message.queueOffset}`) ??
@@ -270,6 +278,18 @@ function buildReceipt(
   const position = seenOffsets.get(queueKey)?.indexOf(message.queueOffset) ?? -1;
   const queueOffset = header.msgOffsets?.get(queueKey)?.[position] ?? message.queueOffset;
   return { ...common, ckQueueOffset, queueOffset };
+}
+
+function checkedReceipt(receipt: PopReceipt, index: number): PopReceipt {
+  try {
+    return parsePopReceipt(formatExtraInfo(receipt));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RemotingError(
+      'RMQ_BAD_PAYLOAD',
+      `pop response message ${index} yields an invalid receipt: ${reason}`,
+    );
+  }
 }
 
 function receiptFromProperty(popCk: string, index: number): PopReceipt {
