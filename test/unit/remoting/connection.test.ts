@@ -224,6 +224,24 @@ describe('closing', () => {
     assert.equal(server.ended, true);
   });
 
+  test('close() with nothing in flight half-closes at once and finishes when the peer closes', async (t) => {
+    const { connection, server } = await setup(t);
+    const started = performance.now();
+    await connection.close(5000);
+    assert.ok(performance.now() - started < 1000, 'did not wait for the deadline');
+    assert.equal(server.ended, true);
+    assert.equal(await connection.closed, undefined);
+  });
+
+  test('close() stops waiting for a peer that never answers our FIN at the deadline', async (t) => {
+    const { peer, connection } = await setup(t);
+    peer.closeOnEnd = false;
+    const started = performance.now();
+    await connection.close(60);
+    assert.ok(performance.now() - started >= 55);
+    assert.equal(connection.state, 'closed');
+  });
+
   test('close() gives up at its deadline and fails what is still pending', async (t) => {
     const { connection } = await setup(t, silent);
     const pending = connection.request({ code: 11 }, { timeoutMs: 10_000 });

@@ -146,7 +146,8 @@ export class FakePeer {
 
   private constructor(respond: Responder) {
     this.respond = respond;
-    this.#server = createServer((socket) => {
+    // Half-open allowed so that `closeOnEnd` alone decides whether our FIN is answered.
+    this.#server = createServer({ allowHalfOpen: true }, (socket) => {
       const connection = new PeerConnection(socket, this);
       this.connections.push(connection);
       for (const arrived of this.#arrivals.splice(0)) arrived(connection);
