@@ -182,6 +182,19 @@ describe('stored message: layout variants', () => {
     });
   }
 
+  // Produced by the lz4 1.9 and zstd 1.5 command-line tools and by zlib at level 5 (what Java uses).
+  const REFERENCE_TEXT = 'RocketMQ RocketMQ RocketMQ RocketMQ RocketMQ!';
+  for (const [name, sysFlag, hex] of [
+    ['lz4 CLI', 0x101, '04224d186440a7130000009f526f636b65744d512009000c5065744d51210000000043a11ac1'],
+    ['zstd CLI', 0x201, '28b52ffd242d85000050526f636b65744d51202101004896235dc403f7'],
+    ['zlib level 5', 0x301, '785e0bca4fce4e2df10d540822cc50040070a80fc0'],
+  ] as const) {
+    test(`a body compressed by ${name} decodes`, () => {
+      const record = encodeStoredMessage({ ...VECTOR_INPUT, body: Buffer.from(hex, 'hex'), sysFlag });
+      assert.equal(decodeStoredMessage(record).body.toString(), REFERENCE_TEXT);
+    });
+  }
+
   test('COMPRESSED without type bits means zlib (pre-5.x producers)', () => {
     const body = Buffer.from('legacy client body');
     const record = encodeStoredMessage({
