@@ -1,0 +1,80 @@
+/**
+ * `rocketmq-proxy serve`: wires configuration, TLS material, the gRPC port, metrics and the admin port.
+ * At this stage the gRPC port serves the ingress placeholder (every RPC answers UNIMPLEMENTED).
+ */
+import type { ProxyConfig } from '../config/schema.ts';
+import { maxReceiveMessageBytes, parseHostPort } from '../config/schema.ts';
+import { placeholderHandlers } from '../grpc/ingress-placeholder.ts';
+import { type RunningGrpcServer, startGrpcServer } from '../grpc/server.ts';
+import { generateSelfSigned, loadTlsMaterial, type TlsMaterial } from '../grpc/tls.ts';
+import { type RunningAdminServer, startAdminServer } from '../observability/admin-server.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createMetrics, type ProxyMetrics } from '../observability/metrics.ts';
+import { anyReachable, cached } from '../observability/probes.ts';
+
+export interface RunningProxy {
+  readonly grpc: RunningGrpcServer;
+  readonly admin: RunningAdminServer;
+  readonly metrics: ProxyMetrics;
+  /** Undefined when tls.mode is disabled. */
+  readonly tls: TlsMaterial | undefined;
+  /** Graceful: stops accepting, lets calls finish within timeouts.shutdownGraceMs. */
+  close(): Promise<void>;
+}
+
+export async function resolveTlsMaterial(config: ProxyConfig): Promise<TlsMaterial | undefined> {
+  if (config.tls.mode === 'disabled') return undefined;
+  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
+    return loadTlsMaterial(config.tls.certFile, config.tls.keyFile);
+  }
+  const advertised =
+    config.advertise.address === undefined ? undefined : parseHostPort(config.advertise.address);
+  return generateSelfSigned({ names: [config.listen.host, ...(advertised ? [advertised.host] : [])] });
+}
+
+export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+  const tls = await resolveTlsMaterial(config);
+  if (tls?.selfSigned)
+    logger.info(
+      'TLS: using a self-signed certificate generated at start (set tls.certFile/keyFile to use your own)',
+    );
+  const metrics = createMetrics();
+  const grpc = await startGrpcServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    tlsMode: config.tls.mode,
+    ...(tls ? { tls } : {}),
+    handlers: placeholderHandlers(),
+    maxReceiveMessageBytes: maxReceiveMessageBytes(config),
+    idleTimeoutMs: config.timeouts.clientIdleMs,
+    interceptors: [metrics.interceptor],
+    logger,
+  });
+  let admin: RunningAdminServer;
+  try {
+    admin = await startAdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      registry: metrics.registry,
+      readiness: {
+        'grpc-listening': () => grpc.isListening(),
+        'nameserver-reachable': cached(() => anyReachable(config.namesrv.addresses, 1000), 5000),
+      },
+      logger,
+    });
+  } catch (error) {
+    await grpc.close(0);
+    throw error;
+  }
+  logger.warn('ingress stage: every MessagingService RPC answers UNIMPLEMENTED until the handlers land');
+  return {
+    grpc,
+    admin,
+    metrics,
+    tls,
+    async close() {
+      await grpc.close(config.timeouts.shutdownGraceMs);
+      await admin.close();
+    },
+  };
+}
