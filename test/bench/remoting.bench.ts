@@ -1,0 +1,254 @@
+/**
+ * Remoting client throughput and latency against the REAL broker: N concurrent 1 KiB SEND_MESSAGE_V2
+ * requests pipelined through ONE RemotingConnection, for a fixed time per N. Run with `make bench-remoting`.
+ *
+ * Starts its own NameServer + Broker on free loopback ports (and stops them at the end), unless
+ * RMQP_NAMESRV_ADDR and RMQP_BROKER_ADDR point at running peers, which are then reused and left running.
+ *
+ * Environment: BENCH_SECONDS (per N, default 10), BENCH_WARMUP_SECONDS (default 2),
+ * BENCH_CONCURRENCY (comma-separated, default 1,16,64), BENCH_MAX_SENDS (cap per N, default 2,000,000).
+ */
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
+import { RemotingError, RemotingResponseError } from '../../proxy/src/remoting/errors.ts';
+import { masterAddress, parseRoute, routeRequest } from '../../proxy/src/remoting/requests/route.ts';
+import { parseSendResult, sendMessageRequest } from '../../proxy/src/remoting/requests/send.ts';
+import { type PeerInfo, peersFromEnv } from '../harness/env.ts';
+import { parsePortChoice } from '../harness/ports.ts';
+import { call } from '../harness/remoting.ts';
+import { type RocketMQ, startRocketMQ } from '../harness/rocketmq.ts';
+import { createTopology, TOPICS } from '../harness/topology.ts';
+
+const BODY_1K = Buffer.alloc(1024, 0x61);
+const TOPIC = TOPICS.normal;
+const PRODUCER_GROUP = 'rmqp-bench-producer';
+const RSS_SAMPLE_MS = 20;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive number`);
+  return value;
+}
+
+const MEASURE_MS = positiveNumber('BENCH_SECONDS', 10) * 1000;
+const WARMUP_MS = positiveNumber('BENCH_WARMUP_SECONDS', 2) * 1000;
+const MAX_SENDS = Math.floor(positiveNumber('BENCH_MAX_SENDS', 2_000_000));
+const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] || '1,16,64').split(',').map((part) => {
+  const n = Number(part.trim());
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`BENCH_CONCURRENCY: "${part}" is not a positive integer`);
+  return n;
+});
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+/** Peak RSS of this process, sampled on a timer (the kernel's maxRSS is reported alongside as a check). */
+class RssSampler {
+  #peak = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.#peak = process.memoryUsage.rss();
+    this.#timer = setInterval(() => this.sample(), RSS_SAMPLE_MS);
+  }
+
+  sample(): void {
+    this.#peak = Math.max(this.#peak, process.memoryUsage.rss());
+  }
+
+  /** Stops sampling and returns the peak seen since start(). */
+  stop(): number {
+    clearInterval(this.#timer);
+    this.sample();
+    return this.#peak;
+  }
+}
+
+interface RunResult {
+  concurrency: number;
+  /** Sends that completed successfully inside the window. */
+  sent: number;
+  errors: number;
+  elapsedMs: number;
+  /** Latencies (ms) of the successful sends inside the window, sorted ascending. */
+  latencies: Float64Array;
+  peakRss: number;
+}
+
+/** Distinct error kinds with a count and the first message, so a failed run says what went wrong. */
+const errorKinds = new Map<string, { count: number; message: string }>();
+
+function recordError(error: unknown): void {
+  let kind = 'other';
+  if (error instanceof RemotingResponseError) kind = `response ${error.responseCode} (${error.errorCode})`;
+  else if (error instanceof RemotingError) kind = error.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const seen = errorKinds.get(kind);
+  if (seen) seen.count++;
+  else errorKinds.set(kind, { count: 1, message });
+}
+
+/**
+ * Runs `concurrency` send loops for `durationMs` (or until `maxSends` sends completed). Only sends that
+ * finish inside the window count; the ones still in flight at its end are awaited but not counted.
+ */
+async function run(
+  connection: RemotingConnection,
+  brokerName: string,
+  writeQueueNums: number,
+  concurrency: number,
+  durationMs: number,
+  maxSends: number,
+): Promise<RunResult> {
+  const latencies = new Float64Array(maxSends);
+  let sent = 0;
+  let errors = 0;
+  let nextQueue = 0;
+  let open = true;
+  const rss = new RssSampler();
+  rss.start();
+  const start = performance.now();
+  const end = start + durationMs;
+  const stopTimer = setTimeout(() => {
+    open = false;
+  }, durationMs);
+
+  const loop = async (): Promise<void> => {
+    while (open) {
+      // Round-robin over the write queues, as a producer does; the latency includes building the request.
+      const queueId = nextQueue;
+      nextQueue = (nextQueue + 1) % writeQueueNums;
+      const began = performance.now();
+      try {
+        const spec = sendMessageRequest({
+          producerGroup: PRODUCER_GROUP,
+          topic: TOPIC,
+          brokerName,
+          queueId,
+          body: BODY_1K,
+        });
+        parseSendResult(await connection.request(spec, { timeoutMs: REQUEST_TIMEOUT_MS }), spec);
+        const done = performance.now();
+        if (done <= end && open) {
+          latencies[sent++] = done - began;
+          if (sent >= maxSends) open = false;
+        }
+      } catch (error) {
+        if (performance.now() <= end) errors++;
+        recordError(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  clearTimeout(stopTimer);
+  const elapsedMs = Math.min(performance.now(), end) - start;
+  const peakRss = rss.stop();
+  const measured = latencies.subarray(0, sent).sort();
+  return { concurrency, sent, errors, elapsedMs, latencies: measured, peakRss };
+}
+
+/** Nearest-rank percentile of an ascending array (exact: one of the recorded values). */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+
+function report(result: RunResult): void {
+  const perSecond = (result.sent * 1000) / result.elapsedMs;
+  const mibPerSecond = (perSecond * BODY_1K.length) / (1024 * 1024);
+  const name = `SEND_MESSAGE_V2 1 KiB, ${result.concurrency} in flight`;
+  console.log(
+    `${name.padEnd(36)} ${Math.round(perSecond).toLocaleString('en-US').padStart(8)} msgs/s ${mibPerSecond.toFixed(1).padStart(5)} MiB/s` +
+      `  p50 ${percentile(result.latencies, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(result.latencies, 99).toFixed(2).padStart(6)} ms` +
+      `  peak RSS ${mib(result.peakRss).padStart(6)} MiB  (${result.sent.toLocaleString('en-US')} sends, ${result.errors} errors)`,
+  );
+}
+
+/** Reuses peers from the environment (left running) or starts our own (stopped by the caller). */
+async function acquirePeers(): Promise<{ peers: PeerInfo; started: RocketMQ | undefined }> {
+  const external = peersFromEnv();
+  if (external) {
+    log(`using running peers: NameServer ${external.namesrvAddr}, broker ${external.brokerAddr}`);
+    await createTopology(external);
+    return { peers: external, started: undefined };
+  }
+  const rocketmq = await startRocketMQ({ ports: parsePortChoice(process.env['RMQP_PORTS'], 'auto'), log });
+  try {
+    await createTopology(rocketmq);
+  } catch (error) {
+    await rocketmq.stop({ graceMs: 2000 });
+    throw error;
+  }
+  return { peers: rocketmq, started: rocketmq };
+}
+
+async function main(): Promise<void> {
+  const { peers, started } = await acquirePeers();
+  let connection: RemotingConnection | undefined;
+  try {
+    // The route says which broker group owns the topic and how many queues to spread the sends over.
+    const route = await call(peers.namesrvAddr, routeRequest(TOPIC), parseRoute);
+    const group = route.brokerDatas.find((broker) => masterAddress(broker) === peers.brokerAddr);
+    const queues = route.queueDatas.find((queue) => queue.brokerName === group?.brokerName);
+    if (!group || !queues) throw new Error(`the route of ${TOPIC} does not lead to ${peers.brokerAddr}`);
+
+    connection = await RemotingConnection.connect(peers.brokerAddr, {
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      closeTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const [load1, load5] = loadavg();
+    console.log(
+      `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
+        `${mib(totalmem())} MiB RAM, Linux ${release()}`,
+    );
+    console.log(
+      `broker ${peers.brokerAddr} (${group.brokerName}), topic ${TOPIC} (${queues.writeQueueNums} write queues), ` +
+        `${WARMUP_MS / 1000} s warm-up, ${MEASURE_MS / 1000} s per case, load average ${load1?.toFixed(2)} / ${load5?.toFixed(2)} (1 / 5 min)`,
+    );
+
+    const warm = await run(connection, group.brokerName, queues.writeQueueNums, 16, WARMUP_MS, MAX_SENDS);
+    log(`warm-up: ${warm.sent} sends, ${warm.errors} errors`);
+    let errors = warm.errors;
+    for (const concurrency of CONCURRENCY) {
+      const result = await run(
+        connection,
+        group.brokerName,
+        queues.writeQueueNums,
+        concurrency,
+        MEASURE_MS,
+        MAX_SENDS,
+      );
+      report(result);
+      errors += result.errors;
+    }
+    console.log(
+      `client peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB over the whole run (kernel maxRSS, set-up included); ` +
+        'the NameServer and broker JVMs are separate processes and not counted',
+    );
+    if (errors > 0 || errorKinds.size > 0) {
+      console.log(`RUN HAD SEND ERRORS (${errors} inside measurement windows, warm-up included):`);
+      for (const [kind, { count, message }] of errorKinds) console.log(`  ${count} x ${kind}: ${message}`);
+      process.exitCode = 1;
+    } else {
+      console.log('no send errors');
+    }
+  } finally {
+    await connection?.close();
+    if (started) {
+      log('stopping the peers');
+      // The store is thrown away, so a long graceful broker shutdown buys nothing.
+      await started.stop({ graceMs: Number(process.env['RMQP_STOP_GRACE_MS'] || 3000) });
+    }
+  }
+}
+
+await main();
