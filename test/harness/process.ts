@@ -95,8 +95,8 @@ export class ManagedProcess {
   }
 
   /** The last `lines` lines of the process's output, for error messages. */
-  tail(lines = 40): string {
-    return tailOfFile(this.logFile, lines);
+  tail(lines = 40, skip?: RegExp): string {
+    return tailOfFile(this.logFile, lines, skip);
   }
 
   #signal(signal: NodeJS.Signals): void {
@@ -108,8 +108,8 @@ export class ManagedProcess {
   }
 }
 
-/** The last lines of a file (reading at most the last 64 KiB); empty when it does not exist. */
-export function tailOfFile(path: string, lines = 40): string {
+/** The last lines of a file (reading at most the last 64 KiB), minus lines matching `skip`; '' if absent. */
+export function tailOfFile(path: string, lines = 40, skip?: RegExp): string {
   try {
     const size = statSync(path).size;
     const start = Math.max(0, size - 65_536);
@@ -117,7 +117,8 @@ export function tailOfFile(path: string, lines = 40): string {
     try {
       const buffer = Buffer.alloc(size - start);
       readSync(fd, buffer, 0, buffer.length, start);
-      return buffer.toString('utf8').split('\n').slice(-lines).join('\n').trimEnd();
+      const all = buffer.toString('utf8').split('\n');
+      return (skip ? all.filter((line) => !skip.test(line)) : all).slice(-lines).join('\n').trimEnd();
     } finally {
       closeSync(fd);
     }

@@ -299,7 +299,9 @@ async function startOnce(options: StartOptions, env: NodeJS.ProcessEnv, ports: P
     log(`Broker ${brokerName} up at ${brokerAddr} after ${Date.now() - started} ms (dir ${dir})`);
   } catch (error) {
     const tails = peers
-      .map((peer) => `--- ${peer.name} (${peer.process.logFile}) ---\n${peer.process.tail()}`)
+      .map(
+        (peer) => `--- ${peer.name} (${peer.process.logFile}) ---\n${peer.process.tail(40, LOGBACK_STATUS)}`,
+      )
       .concat(brokerLogTail(dir))
       .join('\n');
     await stop({ graceMs: 2000 });
@@ -318,6 +320,9 @@ async function startOnce(options: StartOptions, env: NodeJS.ProcessEnv, ports: P
     stop,
   };
 }
+
+/** Logback's own start-up chatter (`12:34:56,789 |-INFO in …`), which buries the real error in stdout. */
+const LOGBACK_STATUS = /^\d\d:\d\d:\d\d,\d{3} \|-/;
 
 /** broker.log often says more than stdout (e.g. store or port errors). */
 function brokerLogTail(dir: string): string[] {
