@@ -2,6 +2,11 @@
  * Runs a real Apache RocketMQ NameServer + Broker (two JVMs) on 127.0.0.1 from the cached Maven Central
  * jars. Everything they write (config, store, logs, JNI scratch files) stays in one per-run temp dir,
  * which stop() removes (unless RMQP_KEEP_PEERS=1).
+ *
+ *   const rocketmq = await startRocketMQ({ ports: 'auto' });
+ *   try { await createTopology(rocketmq); … rocketmq.namesrvAddr … } finally { await rocketmq.stop(); }
+ *
+ * Integration tests normally don't call this: the global setup does, and tests read env.ts's peers().
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
