@@ -59,7 +59,8 @@ export function headerBigInt(response: RemotingCommand, key: string): bigint {
 function parseInteger(response: RemotingCommand, key: string): number {
   const text = headerString(response, key);
   if (!INTEGER.test(text)) throw invalid(response, key, 'an integer');
-  return Number(text);
+  // `+ 0` turns "-0" into 0: callers compare offsets with ===/Object.is and deepEqual.
+  return Number(text) + 0;
 }
 
 function missing(response: RemotingCommand, key: string): RemotingError {

@@ -308,6 +308,17 @@ describe('fastjson: depth cap and malformed input', () => {
   });
 });
 
+/** Milliseconds one parse of `input` takes, whatever its outcome. */
+function timeParse(input: string): number {
+  const started = performance.now();
+  try {
+    parseFastjson(input);
+  } catch {
+    // only the time matters here
+  }
+  return performance.now() - started;
+}
+
 describe('fastjson: properties and fuzz', () => {
   const asJsonParse = (value: JsonValue): unknown => {
     if (typeof value === 'bigint') return Number(value);
@@ -427,7 +438,10 @@ describe('fastjson: properties and fuzz', () => {
         assert.ok(error instanceof RemotingError, `input ${JSON.stringify(input)}: ${String(error)}`);
         assert.equal(error.code, 'RMQ_BAD_PAYLOAD');
       }
-      slowest = Math.max(slowest, performance.now() - started);
+      let elapsed = performance.now() - started;
+      // A pause of the machine is not a slow input: a slow input is slow on every try.
+      for (let retry = 0; retry < 3 && elapsed >= 100; retry++) elapsed = Math.min(elapsed, timeParse(input));
+      slowest = Math.max(slowest, elapsed);
     }
     assert.ok(slowest < 100, `slowest input took ${slowest} ms`);
     // The mutations are mild enough that some inputs stay valid: the fuzz exercises both paths.
