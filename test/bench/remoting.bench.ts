@@ -48,22 +48,23 @@ const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
 };
 
-/** Peak RSS of this process, sampled on a timer (the kernel's maxRSS is reported alongside as a check). */
+/** Peak RSS of this process, sampled on a timer, with the memory breakdown at the peak to explain it. */
 class RssSampler {
-  #peak = 0;
+  #peak: NodeJS.MemoryUsage = process.memoryUsage();
   #timer: NodeJS.Timeout | undefined;
 
   start(): void {
-    this.#peak = process.memoryUsage.rss();
+    this.#peak = process.memoryUsage();
     this.#timer = setInterval(() => this.sample(), RSS_SAMPLE_MS);
   }
 
   sample(): void {
-    this.#peak = Math.max(this.#peak, process.memoryUsage.rss());
+    // rss() alone is cheap; the full breakdown (heap statistics) only when a new peak is seen.
+    if (process.memoryUsage.rss() > this.#peak.rss) this.#peak = process.memoryUsage();
   }
 
-  /** Stops sampling and returns the peak seen since start(). */
-  stop(): number {
+  /** Stops sampling and returns the memory usage at the highest RSS seen since start(). */
+  stop(): NodeJS.MemoryUsage {
     clearInterval(this.#timer);
     this.sample();
     return this.#peak;
@@ -78,7 +79,8 @@ interface RunResult {
   elapsedMs: number;
   /** Latencies (ms) of the successful sends inside the window, sorted ascending. */
   latencies: Float64Array;
-  peakRss: number;
+  /** Memory usage at the highest sampled RSS. */
+  peak: NodeJS.MemoryUsage;
 }
 
 /** Distinct error kinds with a count and the first message, so a failed run says what went wrong. */
@@ -106,7 +108,8 @@ async function run(
   durationMs: number,
   maxSends: number,
 ): Promise<RunResult> {
-  const latencies = new Float64Array(maxSends);
+  // Grown by doubling, so the recorder's own memory stays proportional to the sends it holds.
+  let latencies = new Float64Array(Math.min(maxSends, 65_536));
   let sent = 0;
   let errors = 0;
   let nextQueue = 0;
@@ -115,6 +118,8 @@ async function run(
   rss.start();
   const start = performance.now();
   const end = start + durationMs;
+  /** End of the window: `end`, or the moment the send cap was reached. */
+  let windowEnd = end;
   const stopTimer = setTimeout(() => {
     open = false;
   }, durationMs);
@@ -136,8 +141,16 @@ async function run(
         parseSendResult(await connection.request(spec, { timeoutMs: REQUEST_TIMEOUT_MS }), spec);
         const done = performance.now();
         if (done <= end && open) {
+          if (sent === latencies.length) {
+            const grown = new Float64Array(Math.min(maxSends, latencies.length * 2));
+            grown.set(latencies);
+            latencies = grown;
+          }
           latencies[sent++] = done - began;
-          if (sent >= maxSends) open = false;
+          if (sent >= maxSends) {
+            open = false;
+            windowEnd = done;
+          }
         }
       } catch (error) {
         if (performance.now() <= end) errors++;
@@ -147,10 +160,10 @@ async function run(
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   clearTimeout(stopTimer);
-  const elapsedMs = Math.min(performance.now(), end) - start;
-  const peakRss = rss.stop();
+  const elapsedMs = windowEnd - start;
+  const peak = rss.stop();
   const measured = latencies.subarray(0, sent).sort();
-  return { concurrency, sent, errors, elapsedMs, latencies: measured, peakRss };
+  return { concurrency, sent, errors, elapsedMs, latencies: measured, peak };
 }
 
 /** Nearest-rank percentile of an ascending array (exact: one of the recorded values). */
@@ -169,7 +182,12 @@ function report(result: RunResult): void {
   console.log(
     `${name.padEnd(36)} ${Math.round(perSecond).toLocaleString('en-US').padStart(8)} msgs/s ${mibPerSecond.toFixed(1).padStart(5)} MiB/s` +
       `  p50 ${percentile(result.latencies, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(result.latencies, 99).toFixed(2).padStart(6)} ms` +
-      `  peak RSS ${mib(result.peakRss).padStart(6)} MiB  (${result.sent.toLocaleString('en-US')} sends, ${result.errors} errors)`,
+      `  peak RSS ${mib(result.peak.rss).padStart(6)} MiB  (${result.sent.toLocaleString('en-US')} sends, ${result.errors} errors)`,
+  );
+  const { heapTotal, heapUsed, external, arrayBuffers } = result.peak;
+  console.log(
+    `${''.padEnd(36)} at peak RSS: V8 heap ${mib(heapUsed)} used / ${mib(heapTotal)} MiB reserved, ` +
+      `external ${mib(external)} MiB (ArrayBuffers ${mib(arrayBuffers)} MiB)`,
   );
 }
 
@@ -205,6 +223,7 @@ async function main(): Promise<void> {
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       closeTimeoutMs: REQUEST_TIMEOUT_MS,
     });
+    const rssBefore = process.memoryUsage.rss();
     const [load1, load5] = loadavg();
     console.log(
       `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
@@ -215,6 +234,9 @@ async function main(): Promise<void> {
         `${WARMUP_MS / 1000} s warm-up, ${MEASURE_MS / 1000} s per case, load average ${load1?.toFixed(2)} / ${load5?.toFixed(2)} (1 / 5 min)`,
     );
 
+    console.log(
+      `client RSS before the first send: ${mib(rssBefore)} MiB (Node, type stripping, harness and client code loaded)`,
+    );
     const warm = await run(connection, group.brokerName, queues.writeQueueNums, 16, WARMUP_MS, MAX_SENDS);
     log(`warm-up: ${warm.sent} sends, ${warm.errors} errors`);
     let errors = warm.errors;
