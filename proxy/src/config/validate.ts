@@ -100,7 +100,9 @@ function withOrigin(path: string, text: string, origins: ReadonlyMap<string, str
 
 /** The source that set this path, or the closest ancestor / descendant that was set as a whole. */
 function originOf(path: string, origins: ReadonlyMap<string, string>): string | undefined {
-  let candidate = path.replace(/\[\d+\]/g, '');
+  const plain = path.replace(/\[\d+\]/g, '');
+  for (const [origin, source] of origins) if (origin.startsWith(`${plain}.`)) return source;
+  let candidate = plain;
   while (candidate !== '') {
     const origin = origins.get(candidate);
     if (origin !== undefined) return origin;

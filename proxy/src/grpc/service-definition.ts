@@ -17,12 +17,12 @@ interface Codec<P> {
 
 type Kind = 'unary' | 'serverStream' | 'bidi';
 
-function method<ReqP, ResP>(
+function method<ReqP, ResP, K extends Kind>(
   name: string,
-  kind: Kind,
+  kind: K,
   request: Codec<ReqP>,
   response: Codec<ResP>,
-): MethodDefinition<ReqP, ResP> & { kind: Kind } {
+): MethodDefinition<ReqP, ResP> & { kind: K } {
   const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
     kind,

@@ -46,7 +46,7 @@ export function generateSelfSigned(options: SelfSignedOptions = {}): TlsMaterial
   const now = options.now ?? new Date();
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const names = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(options.names ?? [])])].filter(
-    (name) => name !== '' && name !== '0.0.0.0' && name !== '::',
+    (entry) => sanEligible(entry) && !['0.0.0.0', '::'].includes(entry),
   );
   const subject = name(options.commonName ?? 'rocketmq-proxy (self-signed)');
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000); // tolerate clients with a slow clock
@@ -78,6 +78,14 @@ export function generateSelfSigned(options: SelfSignedOptions = {}): TlsMaterial
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     selfSigned: true,
   };
+}
+
+/** IPs (IPv4-mapped IPv6 aside) and plain DNS names; anything else would make an invalid SAN. */
+function sanEligible(entry: string): boolean {
+  const family = isIP(entry);
+  if (family === 4) return true;
+  if (family === 6) return !entry.includes('.');
+  return /^[A-Za-z0-9*.-]+$/.test(entry);
 }
 
 // ---- DER ---------------------------------------------------------------------------------
@@ -144,7 +152,7 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 function generalName(entry: string): Buffer {
   const family = isIP(entry);
   if (family === 4) return tlv(0x87, Buffer.from(entry.split('.').map(Number)));
-  if (family === 6 && !entry.includes('.')) return tlv(0x87, ipv6Bytes(entry));
+  if (family === 6) return tlv(0x87, ipv6Bytes(entry));
   return tlv(0x82, Buffer.from(entry, 'ascii')); // dNSName
 }
 
