@@ -287,12 +287,15 @@ describe('send, read back by PULL', () => {
     }
   });
 
-  test('sending to a queue the topic does not have is refused by the broker', async () => {
+  test('sending to a queue the topic does not have is INVALID_PARAMETER', async () => {
     const topic = uniqueName('rmqp-it-badq');
     await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'NORMAL' });
     await assert.rejects(
       send(broker, { producerGroup: PRODUCER_GROUP, topic, queueId: 7, body: Buffer.from('x') }),
-      (error: unknown) => error instanceof RemotingResponseError,
+      (error: unknown) =>
+        error instanceof RemotingResponseError &&
+        error.errorCode === 'RMQ_INVALID_PARAMETER' &&
+        (error.remark ?? '').includes('queueId[7] is illegal'),
     );
   });
 });
