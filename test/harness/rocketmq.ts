@@ -167,6 +167,8 @@ function brokerConfig(
     transactionTimeOut: BROKER_TIMINGS.transactionTimeOutMs,
     transactionCheckInterval: BROKER_TIMINGS.transactionCheckIntervalMs,
     transactionCheckMax: BROKER_TIMINGS.transactionCheckMax,
+    // RECALL_MESSAGE is refused with NO_PERMISSION unless enabled (off by default in 5.4.0).
+    recallMessageEnable: true,
   };
 }
 
