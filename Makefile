@@ -58,6 +58,10 @@ deps: $(NODE_MODULES_STAMP) $(PROTO_STAMP) ## install Node 24 (if needed), npm p
 peers: deps ## fetch the pinned Apache RocketMQ jars into the cache
 	node test/harness/cli.ts fetch
 
+.PHONY: kube-peers
+kube-peers: deps ## build the pinned Kubernetes control plane (apiserver, controller-manager, scheduler, etcd, kwok) into the cache
+	node test/harness/kube/cli.ts build
+
 # ---- quality ----------------------------------------------------------------------------
 
 .PHONY: typecheck
