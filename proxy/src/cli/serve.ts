@@ -1,6 +1,7 @@
 /**
- * `rocketmq-proxy serve`: wires configuration, TLS material, the gRPC port, metrics and the admin port.
- * At this stage the gRPC port serves the ingress placeholder (every RPC answers UNIMPLEMENTED).
+ * `rocketmq-proxy serve`: wires configuration, TLS material, the proxy core (routes, sessions, the
+ * Remoting pool), the gRPC port, metrics and the admin port. RPCs whose handlers have not landed yet
+ * keep the ingress placeholder (grpc UNIMPLEMENTED).
  */
 import type { ProxyConfig } from '../config/schema.ts';
 import { maxReceiveMessageBytes, parseHostPort } from '../config/schema.ts';
@@ -11,11 +12,14 @@ import { type RunningAdminServer, startAdminServer } from '../observability/admi
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type ProxyMetrics } from '../observability/metrics.ts';
 import { anyReachable, cached } from '../observability/probes.ts';
+import { createProxyCore, type ProxyCore } from '../proxy.ts';
 
 export interface RunningProxy {
   readonly grpc: RunningGrpcServer;
   readonly admin: RunningAdminServer;
   readonly metrics: ProxyMetrics;
+  /** Routes, metadata, client registry and the Remoting pool. */
+  readonly core: ProxyCore;
   /** Undefined when tls.mode is disabled. */
   readonly tls: TlsMaterial | undefined;
   /** Graceful: stops accepting, lets calls finish within timeouts.shutdownGraceMs. */
@@ -39,17 +43,26 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       'TLS: using a self-signed certificate generated at start (set tls.certFile/keyFile to use your own)',
     );
   const metrics = createMetrics();
-  const grpc = await startGrpcServer({
-    host: config.listen.host,
-    port: config.listen.port,
-    tlsMode: config.tls.mode,
-    ...(tls ? { tls } : {}),
-    handlers: placeholderHandlers(),
-    maxReceiveMessageBytes: maxReceiveMessageBytes(config),
-    idleTimeoutMs: config.timeouts.clientIdleMs,
-    interceptors: [metrics.interceptor],
-    logger,
-  });
+  let boundPort = config.listen.port;
+  const core = createProxyCore(config, logger, { listenPort: () => boundPort });
+  let grpc: RunningGrpcServer;
+  try {
+    grpc = await startGrpcServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      tlsMode: config.tls.mode,
+      ...(tls ? { tls } : {}),
+      handlers: { ...placeholderHandlers(), ...core.handlers },
+      maxReceiveMessageBytes: maxReceiveMessageBytes(config),
+      idleTimeoutMs: config.timeouts.clientIdleMs,
+      interceptors: [metrics.interceptor],
+      logger,
+    });
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  boundPort = grpc.port;
   let admin: RunningAdminServer;
   try {
     admin = await startAdminServer({
@@ -64,16 +77,18 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     });
   } catch (error) {
     await grpc.close(0);
+    await core.close();
     throw error;
   }
-  logger.warn('ingress stage: every MessagingService RPC answers UNIMPLEMENTED until the handlers land');
   return {
     grpc,
     admin,
     metrics,
     tls,
+    core,
     async close() {
       await grpc.close(config.timeouts.shutdownGraceMs);
+      await core.close();
       await admin.close();
     },
   };
