@@ -26,11 +26,13 @@ import {
   ackMessageRequest,
   batchAckMessageRequest,
   changeInvisibleTimeRequest,
+  notificationRequest,
   type PopMessageParams,
   type PoppedMessage,
   parseAckMessage,
   parseBatchAckMessage,
   parseChangeInvisibleTime,
+  parseNotification,
 } from '../../proxy/src/remoting/requests/pop.ts';
 import {
   connect,
@@ -66,22 +68,27 @@ describe('POP consumption', { concurrency: true }, () => {
     broker = await connect(rocketmq.brokerAddr, 30_000);
   });
 
-  async function fixture(count: number, options: { fifo?: boolean } = {}): Promise<Fixture> {
+  /** A fresh topic and group; message i goes to queue i % queues. */
+  async function fixture(
+    count: number,
+    options: { fifo?: boolean; queues?: number; send?: boolean } = {},
+  ): Promise<Fixture> {
     const topic = uniqueName('rmqp-it-pop');
     const group = uniqueName('rmqp-it-pop-group');
+    const queues = options.queues ?? 1;
     await createTopic(broker, {
       topic,
-      readQueueNums: 1,
-      writeQueueNums: 1,
+      readQueueNums: queues,
+      writeQueueNums: queues,
       messageType: options.fifo ? 'FIFO' : 'NORMAL',
     });
     await createGroup(broker, { groupName: group, consumeMessageOrderly: options.fifo ?? false });
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count && options.send !== false; i++) {
       const sent = await send(broker, {
         producerGroup: PRODUCER_GROUP,
         topic,
-        queueId: 0,
+        queueId: i % queues,
         body: Buffer.from(`message ${i}`),
         tags: 'pop',
         properties: options.fifo ? { [MessageProperty.SHARDING_KEY]: 'group-1' } : undefined,
@@ -335,5 +342,76 @@ describe('POP consumption', { concurrency: true }, () => {
     }
     const drained = await pop(broker, popParams(f, { ...order, pollTime: 0 }));
     assert.deepEqual(drained.messages, []);
+  });
+  test('NOTIFICATION says when there is something to pop; popping queue -1 reaches every queue; one BATCH_ACK spans queues', {
+    timeout: 60_000,
+  }, async () => {
+    const empty = await fixture(0, { queues: 4 });
+    const probe = async (f: Fixture, pollTime: number) =>
+      parseNotification(
+        await broker.request(notificationRequest({ consumerGroup: f.group, topic: f.topic, pollTime }), {
+          timeoutMs: pollTime + 10_000,
+        }),
+      );
+    const started = Date.now();
+    assert.deepEqual(await probe(empty, 1500), { hasMsg: false, pollingFull: false });
+    assert.ok(Date.now() - started >= 1000, 'an empty topic holds the notification for its poll time');
+
+    const f = await fixture(8, { queues: 4 });
+    assert.deepEqual(await probe(f, 5000), { hasMsg: true, pollingFull: false });
+    const popped = await popCount(f, 8);
+    assert.deepEqual(popped.map(uniqueIdOf).sort(), [...f.ids].sort());
+    assert.deepEqual([...new Set(popped.map((message) => message.receipt.queueId))].sort(), [0, 1, 2, 3]);
+    for (const message of popped) assert.equal(message.queueId, f.ids.indexOf(uniqueIdOf(message)) % 4);
+
+    // Ack the first message of every queue in one request; the second of each comes back.
+    const firstOfQueue = popped.filter((message) => message.queueOffset === 0);
+    assert.equal(firstOfQueue.length, 4);
+    parseBatchAckMessage(
+      await broker.request(
+        batchAckMessageRequest({
+          consumerGroup: f.group,
+          topic: f.topic,
+          receipts: firstOfQueue.map((message) => message.receiptHandle),
+        }),
+      ),
+    );
+    await awaitRedelivery(f, f.ids.slice(4));
+  });
+
+  test('orderly CHANGE_INVISIBLE_TIME keeps the pop time, extends from it, and its receipt unlocks the queue', {
+    timeout: 30_000,
+  }, async () => {
+    const f = await fixture(3, { fifo: true });
+    const order = { order: true, maxMsgNums: 2, invisibleTime: SHORT_INVISIBLE_MS };
+    const [first, second] = await popCount(f, 2, order);
+    assert.ok(first && second);
+    const requestedAt = Date.now();
+    const renewal = parseChangeInvisibleTime(
+      await broker.request(
+        changeInvisibleTimeRequest({
+          consumerGroup: f.group,
+          topic: f.topic,
+          receipt: first.receiptHandle,
+          invisibleTime: 10_000,
+        }),
+      ),
+      first.receiptHandle,
+    );
+    // Order receipts: same pop time, invisible time counted from it (now + requested − popTime).
+    assert.equal(renewal.popTime, first.receipt.popTime);
+    assert.equal(renewal.reviveQid, POP_ORDER_REVIVE_QUEUE);
+    assert.ok(renewal.invisibleTime >= 10_000);
+    assert.ok(renewal.invisibleTime <= Date.now() + 10_000 - first.receipt.popTime + 1000);
+    assert.ok(requestedAt + 10_000 - renewal.popTime - renewal.invisibleTime < 2000);
+
+    // Acking with the renewed receipt (and the untouched second one) releases the queue at once.
+    for (const receipt of [renewal.receiptHandle, second.receiptHandle]) {
+      parseAckMessage(
+        await broker.request(ackMessageRequest({ consumerGroup: f.group, topic: f.topic, receipt })),
+      );
+    }
+    const next = await popCount(f, 1, { ...order, pollTime: 0 });
+    assert.deepEqual(next.map(uniqueIdOf), [f.ids[2]]);
   });
 });
