@@ -133,6 +133,19 @@ describe('send, read back by PULL', () => {
     });
   }
 
+  test('two 3 MiB messages travel in frames far larger than a socket read and come back byte for byte', {
+    timeout: 30_000,
+  }, async () => {
+    const topic = uniqueName('rmqp-it-send-big');
+    await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'NORMAL' });
+    const bodies = [randomBytes(3 * 1024 * 1024), randomBytes(3 * 1024 * 1024)];
+    for (const body of bodies) await send(broker, { producerGroup: PRODUCER_GROUP, topic, body });
+    const messages = await pullAll(broker, { consumerGroup: READER, topic, queueId: 0, offset: 0 }, 2);
+    assert.equal(messages.length, 2);
+    for (const [i, message] of messages.entries())
+      assert.ok(message.body.equals(bodies[i]!), `body ${i} differs`);
+  });
+
   test('a BATCH stores every message with its own unique id, in order, at consecutive offsets', async () => {
     const topic = uniqueName('rmqp-it-batch');
     await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'NORMAL' });
