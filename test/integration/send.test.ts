@@ -262,6 +262,50 @@ describe('send, read back by PULL', () => {
     assert.equal(popped.messages[0]?.properties.get(MessageProperty.UNIQ_KEY), sent.uniqueId);
   });
 
+  test('delay levels and relative timer delays (seconds, milliseconds) are all honoured', {
+    timeout: 30_000,
+  }, async () => {
+    const topic = uniqueName('rmqp-it-delay-forms');
+    await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'DELAY' });
+    const forms = [
+      { name: 'level 1 (1 s)', delay: { level: 1 }, delayMs: 1000, recallable: false },
+      { name: '2 seconds', delay: { delaySeconds: 2 }, delayMs: 2000, recallable: true },
+      { name: '2500 ms', delay: { delayMs: 2500 }, delayMs: 2500, recallable: true },
+    ] as const;
+    const sentAt = new Map<string, { at: number; form: (typeof forms)[number] }>();
+    for (const form of forms) {
+      const at = Date.now();
+      const sent = await send(broker, {
+        producerGroup: PRODUCER_GROUP,
+        topic,
+        body: Buffer.from(form.name),
+        delay: form.delay,
+      });
+      // Only timer-wheel messages can be recalled; delay levels go through the schedule topic.
+      assert.equal(sent.recallHandle !== undefined, form.recallable, form.name);
+      sentAt.set(sent.uniqueId, { at, form });
+    }
+    const arrived = await pullAll(
+      broker,
+      { consumerGroup: READER, topic, queueId: 0, offset: 0 },
+      forms.length,
+      20_000,
+    );
+    const seenAt = Date.now();
+    assert.deepEqual(arrived.map((m) => m.body.toString()).sort(), forms.map((f) => f.name).sort());
+    for (const message of arrived) {
+      const sent = sentAt.get(message.properties.get(MessageProperty.UNIQ_KEY) ?? '');
+      assert.ok(sent, 'an unknown message arrived');
+      // Stored in the real topic no earlier than the delay, less the timer wheel's rounding down.
+      const earliest = sent.at + sent.form.delayMs - BROKER_TIMINGS.timerPrecisionMs;
+      assert.ok(
+        message.storeTimestamp >= earliest,
+        `${sent.form.name} arrived ${earliest - message.storeTimestamp} ms early`,
+      );
+      assert.ok(message.storeTimestamp <= seenAt);
+    }
+  });
+
   test('FIFO: messages of one message group sent to its queue are read back in send order', async () => {
     const topic = uniqueName('rmqp-it-fifo');
     const queues = 4;
