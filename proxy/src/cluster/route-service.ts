@@ -22,7 +22,8 @@ import type { NameServerClient } from './nameserver.ts';
 import { type AddressableQueue, brokerActingView, readView, writeView } from './queue-views.ts';
 
 export interface RouteServiceOptions {
-  namesrv: NameServerClient;
+  /** The NameServer client (anything that answers Remoting requests, in tests). */
+  namesrv: Pick<NameServerClient, 'request'>;
   refreshMs: number;
   expireMs: number;
   /** How long "no such topic" is believed before asking again (default 1 s). */
@@ -50,7 +51,7 @@ type Loaded = { kind: 'found'; view: RouteView } | { kind: 'missing'; error: Rem
 const CLUSTER_INFO_KEY = 'cluster';
 
 export class RouteService {
-  readonly #namesrv: NameServerClient;
+  readonly #namesrv: Pick<NameServerClient, 'request'>;
   readonly #routes: LoadingCache<Loaded>;
   readonly #clusterInfo: LoadingCache<ClusterInfo>;
   #counter: number;
