@@ -144,7 +144,11 @@ export function groupConfigRequest(group: string): RequestSpec {
   return { code: RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, extFields: extFields({ group }) };
 }
 
-/** The group's config, or `undefined` when the broker has none. */
+/**
+ * The group's config, or `undefined` when the broker has none. With `autoCreateSubscriptionGroup=true`
+ * (the broker default) a read never finds "none": the broker creates the group with default settings
+ * on the spot (seen on 5.4.0), so this is no side-effect-free existence check.
+ */
 export function parseGroupConfig(response: RemotingCommand): GroupConfig | undefined {
   if (response.code === ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST) return undefined;
   expectSuccess(response, RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG);

@@ -34,6 +34,10 @@ export function parseQueryConsumerOffset(response: RemotingCommand): number | un
   return headerLong(response, 'offset');
 }
 
+/**
+ * Sets a group's committed offset. Unlike pulls and pops, this does not auto-create the group: an
+ * unknown group is SUBSCRIPTION_GROUP_NOT_EXIST even with `autoCreateSubscriptionGroup=true` (5.4.0).
+ */
 export function updateConsumerOffsetRequest(
   queue: QueueRef,
   consumerGroup: string,

@@ -376,7 +376,9 @@ export function ackMessageRequest(params: ReceiptParams): RequestSpec {
 
 /**
  * Success or RemotingResponseError. NO_MESSAGE (208) means the offset is outside the queue's range: the
- * receipt names a message that no longer exists. Acking an already-acked message still succeeds.
+ * receipt names a message that no longer exists. Acking an already-acked message still succeeds, and so
+ * does acking with a receipt that CHANGE_MESSAGE_INVISIBLETIME replaced, although that consumes nothing:
+ * the message returns when the new invisible time ends (5.4.0). SUCCESS is not proof of consumption.
  */
 export function parseAckMessage(response: RemotingCommand): void {
   expectSuccess(response, RequestCode.ACK_MESSAGE);

@@ -6,6 +6,10 @@
  * check. A broker does answer a normal (two-way) END_TRANSACTION for COMMIT/ROLLBACK (SUCCESS, or an error
  * such as ILLEGAL_OPERATION / SYSTEM_ERROR "…offset wrong"), but never for UNKNOWN, so `expectsResponse`
  * tells the caller when awaiting a response makes sense. A 5.x Proxy answers every END_TRANSACTION.
+ *
+ * A check can arrive for a transaction that was already ended: brokers record ends as op messages
+ * written in batches every `transactionOpBatchInterval` (3 s by default), and a half message whose end
+ * is not written yet looks unresolved to the check scan. Answer checks from the producer's own record.
  */
 import { RequestCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
@@ -135,7 +139,10 @@ export interface TransactionCheck {
   offsetMsgId: string | undefined;
   /** Header `bname` (absent when relayed by a proxy). */
   brokerName: string | undefined;
-  /** The half message with its real topic and queue restored. */
+  /**
+   * The half message with its real topic and queue restored. Its sysFlag transaction type is NOT (0):
+   * brokers store half records as plain messages; TRAN_MSG is what marks them (5.4.0).
+   */
   message: StoredMessage;
   /** PGROUP of the half message: the producer group that must answer. */
   producerGroup: string | undefined;
