@@ -16,6 +16,7 @@ import { createRouteHandlers } from './grpc/route-service.ts';
 import type { MessagingHandlers } from './grpc/service-definition.ts';
 import { createSessionHandlers } from './grpc/session-service.ts';
 import type { SettingsPolicy } from './grpc/settings.ts';
+import { SettingsNudge } from './grpc/settings-nudge.ts';
 import { RemotingPool } from './remoting/pool.ts';
 import { BrokerRegistrar } from './session/broker-registrar.ts';
 import { ClientRegistry } from './session/registry.ts';
@@ -87,12 +88,14 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
   }, options.sweepIntervalMs ?? 10_000);
   sweep.unref();
 
+  const nudge = new SettingsNudge({ registry, clock: options.clock });
   const handlers: Partial<MessagingHandlers> = {
     ...createRouteHandlers({
       routes,
       metadata,
       endpoints: { advertised: config.advertise.address, listenPort: options.listenPort },
       logger,
+      afterRoute: (clientId) => nudge.afterRoute(clientId),
     }),
     ...createSessionHandlers({ registry, metadata, policy: settingsPolicy(config), logger }),
   };
@@ -110,6 +113,7 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        nudge.close();
         await registrar.stop();
         await pool.close(2000);
       })();

@@ -26,6 +26,8 @@ export interface RouteHandlerDeps {
   metadata: MetadataService;
   endpoints: AdvertisedEndpointsOptions;
   logger: Logger;
+  /** Called after a successful QueryRoute (see settings-nudge.ts). */
+  afterRoute?: ((clientId: string) => void) | undefined;
 }
 
 const PERMISSION: Readonly<Record<QueuePermission, apache.rocketmq.v2.Permission>> = {
@@ -98,6 +100,7 @@ export function createRouteHandlers(
         const view = await routes.view(topic);
         const types = acceptMessageTypes(await topicType(topic));
         const resource = { name: topic, resourceNamespace: request.topic?.resourceNamespace ?? '' };
+        deps.afterRoute?.(context.clientId);
         return {
           status: OK_STATUS,
           messageQueues: routeMessageQueues(resource, publicQueues(view.route), endpoints, types),

@@ -33,6 +33,8 @@ export interface ClientRegistration {
 }
 
 export interface ClientSession extends ClientRegistration {
+  /** When the current settings were registered (clock ms). */
+  readonly registeredAt: number;
   readonly lastSeen: number;
   readonly channel: TelemetryChannel | undefined;
 }

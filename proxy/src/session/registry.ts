@@ -29,6 +29,7 @@ export interface ConsumerGroupMembership {
 }
 
 interface MutableSession extends ClientRegistration {
+  registeredAt: number;
   lastSeen: number;
   channel: TelemetryChannel | undefined;
 }
@@ -59,9 +60,11 @@ export class ClientRegistry {
   /** Creates or replaces a client's registration (re-sent settings overwrite); keeps its channel. */
   register(registration: ClientRegistration, channel?: TelemetryChannel): ClientSession {
     const previous = this.#sessions.get(registration.clientId);
+    const now = this.#clock();
     const session: MutableSession = {
       ...registration,
-      lastSeen: this.#clock(),
+      registeredAt: now,
+      lastSeen: now,
       channel: channel ?? previous?.channel,
     };
     this.#sessions.set(registration.clientId, session);
