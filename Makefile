@@ -90,6 +90,12 @@ test-integration: deps peers ## integration tests against a real NameServer + Br
 .PHONY: test
 test: typecheck lint test-unit test-integration ## everything CI runs
 
+# ---- run ---------------------------------------------------------------------------------
+
+.PHONY: run
+run: deps peers ## local NameServer + Broker, sample topics and the proxy on 127.0.0.1:8081 (Ctrl-C stops all)
+	node test/harness/run-local.ts
+
 # ---- benchmarks -------------------------------------------------------------------------
 
 .PHONY: bench-codec
