@@ -9,6 +9,10 @@
  *
  * Everything (etcd data, certificates, tokens, logs) lives in one temp dir that stop() removes; a watchdog
  * kills the processes and removes the dir if this Node process dies without stopping them.
+ *
+ * The real kube-scheduler (not a tiny binder) because it is cheap here (≈60 MiB RSS, idle CPU, seconds of
+ * extra link time) and the operator's pods carry affinity, topology spread and resource requests that only
+ * the real scheduler evaluates.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
