@@ -39,6 +39,7 @@ import {
   createGroup,
   createTopic,
   pop,
+  pullAll,
   rocketmq,
   send,
   sleep,
@@ -413,5 +414,85 @@ describe('POP consumption', { concurrency: true }, () => {
     }
     const next = await popCount(f, 1, { ...order, pollTime: 0 });
     assert.deepEqual(next.map(uniqueIdOf), [f.ids[2]]);
+  });
+
+  test('pop filters by TAG and by SQL92 on the broker', { timeout: 30_000 }, async () => {
+    const topic = uniqueName('rmqp-it-pop-filter');
+    await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'NORMAL' });
+    const sent: { id: string; tag: string; color: string }[] = [];
+    for (const [tag, color] of [
+      ['A', 'red'],
+      ['B', 'blue'],
+      ['A', 'blue'],
+      ['C', 'red'],
+    ] as const) {
+      const result = await send(broker, {
+        producerGroup: PRODUCER_GROUP,
+        topic,
+        body: Buffer.from(`${tag}/${color}`),
+        tags: tag,
+        properties: { color },
+      });
+      sent.push({ id: result.uniqueId, tag, color });
+    }
+    const popAllMatching = async (expressionType: 'TAG' | 'SQL92', expression: string, count: number) => {
+      const f: Fixture = { topic, group: uniqueName('rmqp-it-pop-filter-group'), ids: [] };
+      await createGroup(broker, { groupName: f.group });
+      const popped = await popCount(f, count, { expressionType, expression, invisibleTime: 60_000 });
+      // Nothing else matches: a further pop comes back empty.
+      const rest = await pop(broker, popParams(f, { expressionType, expression, pollTime: 300 }));
+      return [...popped, ...rest.messages].map(uniqueIdOf).sort();
+    };
+    const ids = (match: (m: { tag: string; color: string }) => boolean) =>
+      sent
+        .filter(match)
+        .map((m) => m.id)
+        .sort();
+    assert.deepEqual(
+      await popAllMatching('TAG', 'A', 2),
+      ids((m) => m.tag === 'A'),
+    );
+    assert.deepEqual(
+      await popAllMatching('TAG', 'B || C', 2),
+      ids((m) => m.tag !== 'A'),
+    );
+    assert.deepEqual(
+      await popAllMatching('SQL92', "color = 'blue'", 2),
+      ids((m) => m.color === 'blue'),
+    );
+  });
+
+  test('a retry topic longer than 127 characters (stored with the two-byte topic length) decodes and acks', {
+    timeout: 60_000,
+  }, async () => {
+    // %RETRY%<group>_<topic> is 7 + 100 + 1 + 127 = 235 characters: only the V2 record layout fits it.
+    const topic = `${uniqueName('rmqp-it-pop-long')}-`.padEnd(127, 't');
+    const group = `${uniqueName('rmqp-it-pop-long-group')}-`.padEnd(100, 'g');
+    await createTopic(broker, { topic, readQueueNums: 1, writeQueueNums: 1, messageType: 'NORMAL' });
+    await createGroup(broker, { groupName: group });
+    const sent = await send(broker, {
+      producerGroup: PRODUCER_GROUP,
+      topic,
+      body: Buffer.from('long names'),
+    });
+    const f: Fixture = { topic, group, ids: [sent.uniqueId] };
+    const [first] = await popCount(f, 1);
+    assert.equal(first?.realTopic, topic);
+    const back = (await awaitRedelivery(f, [sent.uniqueId])).get(sent.uniqueId)!.message;
+    assert.equal(back.realTopic, popRetryTopicV1(topic, group));
+    assert.equal(back.realTopic.length, 235);
+    assert.equal(back.topic, topic);
+    assert.equal(back.body.toString(), 'long names');
+    parseAckMessage(
+      await broker.request(ackMessageRequest({ consumerGroup: group, topic, receipt: back.receiptHandle })),
+    );
+    // The retry topic itself, read by PULL, carries the 235-character name in its records.
+    const [stored] = await pullAll(
+      broker,
+      { consumerGroup: group, topic: back.realTopic, queueId: 0, offset: 0 },
+      1,
+    );
+    assert.equal(stored?.topic, back.realTopic);
+    assert.equal(stored?.properties.get(MessageProperty.UNIQ_KEY), sent.uniqueId);
   });
 });
