@@ -3,25 +3,28 @@
  * Telemetry and sends its settings after the route of its *first* topic, but only starts waiting for
  * the Settings reply after the routes of *all* its topics; a reply that arrives in between is lost and
  * `startup()` never resolves. So while a client is starting (its settings are fresh) every QueryRoute
- * it makes schedules one more copy of its Settings reply shortly after the route answer; the copy
- * after the last route lands while the client waits. Re-sent settings are harmless to every client
- * (they re-apply the same values).
+ * it makes schedules copies of its Settings reply after the route answer; a copy after the last route
+ * lands while the client waits. Several copies, spread over seconds, because on a loaded machine the
+ * client may read the route answer and an early copy in one event-loop turn and drop the copy.
+ * Re-sent settings are harmless to every client (they re-apply the same values).
  */
 import type { ClientRegistry } from '../session/registry.ts';
 import { OK_STATUS } from './status.ts';
+
+const DEFAULT_DELAYS_MS: readonly number[] = [50, 1000, 3000];
 
 export interface SettingsNudgeOptions {
   registry: ClientRegistry;
   clock?: (() => number) | undefined;
   /** How long after registering settings a client counts as starting (default 30 s). */
   windowMs?: number | undefined;
-  /** Delay after the route answer (default 50 ms: the route reply must be processed first). */
-  delayMs?: number | undefined;
+  /** Delays after the route answer (default 50 ms, 1 s, 3 s: the route reply must be processed first). */
+  delaysMs?: readonly number[] | undefined;
 }
 
 export class SettingsNudge {
   readonly #options: SettingsNudgeOptions;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, NodeJS.Timeout[]>();
 
   constructor(options: SettingsNudgeOptions) {
     this.#options = options;
@@ -34,18 +37,26 @@ export class SettingsNudge {
     const now = (this.#options.clock ?? Date.now)();
     if (session === undefined || session.channel === undefined) return;
     if (now - session.registeredAt > (this.#options.windowMs ?? 30_000)) return;
-    clearTimeout(this.#timers.get(clientId));
-    const timer = setTimeout(() => {
-      this.#timers.delete(clientId);
-      const current = registry.get(clientId);
-      current?.channel?.send({ status: OK_STATUS, settings: current.settings });
-    }, this.#options.delayMs ?? 50);
-    timer.unref();
-    this.#timers.set(clientId, timer);
+    this.#cancel(clientId);
+    const delays = this.#options.delaysMs ?? DEFAULT_DELAYS_MS;
+    const timers = delays.map((delay, index) => {
+      const timer = setTimeout(() => {
+        if (index === delays.length - 1) this.#timers.delete(clientId);
+        const current = registry.get(clientId);
+        current?.channel?.send({ status: OK_STATUS, settings: current.settings });
+      }, delay);
+      timer.unref();
+      return timer;
+    });
+    this.#timers.set(clientId, timers);
+  }
+
+  #cancel(clientId: string): void {
+    for (const timer of this.#timers.get(clientId) ?? []) clearTimeout(timer);
+    this.#timers.delete(clientId);
   }
 
   close(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
+    for (const clientId of [...this.#timers.keys()]) this.#cancel(clientId);
   }
 }
