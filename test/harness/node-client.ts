@@ -45,6 +45,11 @@ export interface NodeProducerOptions {
   checker?: Resolution | undefined;
   requestTimeoutMs?: number | undefined;
   maxAttempts?: number | undefined;
+  /**
+   * startup() waits for the proxy's Settings reply with no timeout of its own, and with several
+   * declared topics it can miss that reply (see test/e2e/support/publishers.ts); default 60 s.
+   */
+  startupTimeoutMs?: number | undefined;
 }
 
 export interface NodeConsumerOptions {
@@ -53,6 +58,7 @@ export interface NodeConsumerOptions {
   topic: string;
   awaitMs?: number | undefined;
   requestTimeoutMs?: number | undefined;
+  startupTimeoutMs?: number | undefined;
 }
 
 export interface NodeCheck {
@@ -62,6 +68,19 @@ export interface NodeCheck {
   tag: string | undefined;
   keys: string[];
   resolution: Resolution;
+}
+
+/** Rejects when `promise` has not settled within `ms` (the client keeps running; close() shuts it down). */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isResolution(value: string | undefined): value is Resolution {
@@ -130,7 +149,7 @@ export class NodeClients {
       logger: fileLogger(this.logFile),
     });
     this.#clients.add(producer);
-    await producer.startup();
+    await withTimeout(producer.startup(), options.startupTimeoutMs ?? 60_000, 'Node producer startup');
     return producer;
   }
 
@@ -145,7 +164,7 @@ export class NodeClients {
       logger: fileLogger(this.logFile),
     });
     this.#clients.add(consumer);
-    await consumer.startup();
+    await withTimeout(consumer.startup(), options.startupTimeoutMs ?? 60_000, 'Node simple consumer startup');
     return consumer;
   }
 

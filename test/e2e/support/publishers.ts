@@ -44,9 +44,22 @@ export function nodePublisher(endpoint: string): Publisher {
   return {
     name: 'node',
     async producer(topics, checker) {
-      const producer: Producer = await clients.producer({ endpoint, topics, checker });
+      // One Node producer per topic, each declaring just that topic. rocketmq-client-nodejs 1.0.8 sends its
+      // Settings after the first topic's route but waits for the reply only after every route, so with
+      // several topics a fast reply is lost and startup() hangs until its next settings sync (about
+      // 5 minutes), whatever the proxy. And a topic must be declared: the proxy relays a transaction check
+      // only to clients that published the topic in their Settings.
+      const producers = new Map<string, Producer>();
+      for (const topic of topics)
+        producers.set(topic, await clients.producer({ endpoint, topics: [topic], checker }));
+      const producerFor = (topic: string): Producer => {
+        const producer = producers.get(topic);
+        if (!producer) throw new Error(`no Node producer declared topic ${topic}`);
+        return producer;
+      };
       return {
         async send(message, transaction) {
+          const producer = producerFor(message.topic);
           const options = {
             topic: message.topic,
             body: message.body,
@@ -68,7 +81,7 @@ export function nodePublisher(endpoint: string): Publisher {
           return { messageId: receipt.messageId, recallHandle: receipt.recallHandle ?? '' };
         },
         async recall(topic, recallHandle) {
-          return (await producer.recallMessage(topic, recallHandle)).messageId;
+          return (await producerFor(topic).recallMessage(topic, recallHandle)).messageId;
         },
         waitForCheck(messageId, timeoutMs) {
           return clients.waitForCheck((check) => check.messageId === messageId, timeoutMs);
