@@ -12,11 +12,13 @@ import { MetadataService } from './cluster/metadata-service.ts';
 import { NameServerClient } from './cluster/nameserver.ts';
 import { RouteService } from './cluster/route-service.ts';
 import type { ProxyConfig } from './config/schema.ts';
+import { createCheckRelay, createProducerHandlers } from './grpc/producer-service.ts';
 import { createRouteHandlers } from './grpc/route-service.ts';
 import type { MessagingHandlers } from './grpc/service-definition.ts';
 import { createSessionHandlers } from './grpc/session-service.ts';
 import type { SettingsPolicy } from './grpc/settings.ts';
 import { SettingsNudge } from './grpc/settings-nudge.ts';
+import { RequestCode } from './remoting/codes.ts';
 import { RemotingPool } from './remoting/pool.ts';
 import { BrokerRegistrar } from './session/broker-registrar.ts';
 import { ClientRegistry } from './session/registry.ts';
@@ -98,7 +100,19 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
       afterRoute: (clientId) => nudge.afterRoute(clientId),
     }),
     ...createSessionHandlers({ registry, metadata, policy: settingsPolicy(config), logger }),
+    ...createProducerHandlers({
+      pool,
+      routes,
+      metadata,
+      registry,
+      limits: config.limits,
+      retry: config.producer,
+      timeoutMs,
+      logger,
+    }),
   };
+  // Brokers send transaction checks on the connections the registrar registered producer groups on.
+  pool.onRequest(RequestCode.CHECK_TRANSACTION_STATE, createCheckRelay({ routes, registry, logger }).handle);
 
   let closing: Promise<void> | undefined;
   return {
