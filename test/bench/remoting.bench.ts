@@ -14,25 +14,15 @@ import { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
 import { RemotingError, RemotingResponseError } from '../../proxy/src/remoting/errors.ts';
 import { masterAddress, parseRoute, routeRequest } from '../../proxy/src/remoting/requests/route.ts';
 import { parseSendResult, sendMessageRequest } from '../../proxy/src/remoting/requests/send.ts';
-import { type PeerInfo, peersFromEnv } from '../harness/env.ts';
-import { parsePortChoice } from '../harness/ports.ts';
 import { call } from '../harness/remoting.ts';
-import { type RocketMQ, startRocketMQ } from '../harness/rocketmq.ts';
-import { createTopology, TOPICS } from '../harness/topology.ts';
+import { TOPICS } from '../harness/topology.ts';
+import { acquirePeers, log, mib, percentile, positiveNumber } from './support/load.ts';
 
 const BODY_1K = Buffer.alloc(1024, 0x61);
 const TOPIC = TOPICS.normal;
 const PRODUCER_GROUP = 'rmqp-bench-producer';
 const RSS_SAMPLE_MS = 20;
 const REQUEST_TIMEOUT_MS = 10_000;
-
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive number`);
-  return value;
-}
 
 const MEASURE_MS = positiveNumber('BENCH_SECONDS', 10) * 1000;
 const WARMUP_MS = positiveNumber('BENCH_WARMUP_SECONDS', 2) * 1000;
@@ -43,10 +33,6 @@ const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] || '1,16,64').split(',').m
     throw new Error(`BENCH_CONCURRENCY: "${part}" is not a positive integer`);
   return n;
 });
-
-const log = (line: string): void => {
-  process.stderr.write(`[bench] ${line}\n`);
-};
 
 /** Peak RSS of this process, sampled on a timer, with the memory breakdown at the peak to explain it. */
 class RssSampler {
@@ -166,15 +152,6 @@ async function run(
   return { concurrency, sent, errors, elapsedMs, latencies: measured, peak };
 }
 
-/** Nearest-rank percentile of an ascending array (exact: one of the recorded values). */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1]!;
-}
-
-const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
-
 function report(result: RunResult): void {
   const perSecond = (result.sent * 1000) / result.elapsedMs;
   const mibPerSecond = (perSecond * BODY_1K.length) / (1024 * 1024);
@@ -189,24 +166,6 @@ function report(result: RunResult): void {
     `${''.padEnd(36)} at peak RSS: V8 heap ${mib(heapUsed)} used / ${mib(heapTotal)} MiB reserved, ` +
       `external ${mib(external)} MiB (ArrayBuffers ${mib(arrayBuffers)} MiB)`,
   );
-}
-
-/** Reuses peers from the environment (left running) or starts our own (stopped by the caller). */
-async function acquirePeers(): Promise<{ peers: PeerInfo; started: RocketMQ | undefined }> {
-  const external = peersFromEnv();
-  if (external) {
-    log(`using running peers: NameServer ${external.namesrvAddr}, broker ${external.brokerAddr}`);
-    await createTopology(external);
-    return { peers: external, started: undefined };
-  }
-  const rocketmq = await startRocketMQ({ ports: parsePortChoice(process.env['RMQP_PORTS'], 'auto'), log });
-  try {
-    await createTopology(rocketmq);
-  } catch (error) {
-    await rocketmq.stop({ graceMs: 2000 });
-    throw error;
-  }
-  return { peers: rocketmq, started: rocketmq };
 }
 
 async function main(): Promise<void> {
