@@ -115,6 +115,10 @@ bench-codec: deps ## protobuf encode/decode throughput (SendMessageRequest, Rece
 bench-remoting: deps peers ## concurrent 1 KiB sends through one Remoting connection to the real broker
 	node test/bench/remoting.bench.ts
 
+.PHONY: bench
+bench: deps peers ## publish throughput/latency side by side: direct Remoting, the Apache Java proxy, this proxy (1 KiB, 1/16/64 in flight)
+	node test/bench/publish.bench.ts
+
 .PHONY: clean
 clean: ## remove build outputs (keeps the cache)
 	rm -rf proxy/gen coverage .tmp
