@@ -12,6 +12,7 @@ import { MetadataService } from './cluster/metadata-service.ts';
 import { NameServerClient } from './cluster/nameserver.ts';
 import { RouteService } from './cluster/route-service.ts';
 import type { ProxyConfig } from './config/schema.ts';
+import { createConsumerService } from './grpc/consumer-service.ts';
 import { createCheckRelay, createProducerHandlers } from './grpc/producer-service.ts';
 import { createRouteHandlers } from './grpc/route-service.ts';
 import type { MessagingHandlers } from './grpc/service-definition.ts';
@@ -91,6 +92,16 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
   sweep.unref();
 
   const nudge = new SettingsNudge({ registry, clock: options.clock });
+  const consumer = createConsumerService({
+    pool,
+    routes,
+    metadata,
+    registry,
+    timeoutMs,
+    polling: { minMs: config.consumer.longPollingMinMs, maxMs: config.consumer.longPollingMaxMs },
+    logger,
+    clock: options.clock,
+  });
   const handlers: Partial<MessagingHandlers> = {
     ...createRouteHandlers({
       routes,
@@ -110,6 +121,7 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
       timeoutMs,
       logger,
     }),
+    ...consumer.handlers,
   };
   // Brokers send transaction checks on the connections the registrar registered producer groups on.
   pool.onRequest(RequestCode.CHECK_TRANSACTION_STATE, createCheckRelay({ routes, registry, logger }).handle);
@@ -128,6 +140,7 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
       closing ??= (async () => {
         clearInterval(sweep);
         nudge.close();
+        await consumer.close();
         await registrar.stop();
         await pool.close(2000);
       })();

@@ -1,0 +1,77 @@
+/**
+ * Pure derivations of ReceiveMessage/ChangeInvisibleDuration parameters (proxy-grpc.md §8.5.1, §8.7):
+ * long-polling time within the configured bounds and the call's deadline, invisible durations,
+ * batch sizes.
+ */
+import { Code, ProxyStatusError } from '../grpc/status.ts';
+import { POP_MAX_MSG_NUMS } from '../remoting/requests/pop.ts';
+
+export const MIN_INVISIBLE_MS = 10_000;
+export const MAX_INVISIBLE_MS = 12 * 3600_000;
+/** Invisible time of auto-renewed pops (the proxy renews before it runs out). */
+export const AUTO_RENEW_INVISIBLE_MS = 60_000;
+/** Time kept back from the deadline for the answer to reach the client. */
+export const DEADLINE_MARGIN_MS = 500;
+
+export interface PollingInput {
+  /** The request's long_polling_timeout (ms), if present. */
+  requestedMs: number | undefined;
+  /** The client's request timeout from its settings (ms), if known. */
+  clientRequestTimeoutMs: number | undefined;
+  /** Milliseconds to the gRPC deadline (Infinity without one). */
+  timeRemainingMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * The broker pollTime: the client's wish clamped to [min, max], then cut to what the deadline leaves.
+ * Too little time left for even the minimum is ILLEGAL_POLLING_TIME (as the Java proxy answers
+ * clients ≥ 5.0.3).
+ */
+export function longPollingTime(input: PollingInput): number {
+  const fallback =
+    Number.isFinite(input.timeRemainingMs) && input.clientRequestTimeoutMs !== undefined
+      ? input.timeRemainingMs - input.clientRequestTimeoutMs / 2
+      : input.maxMs;
+  const wanted = input.requestedMs ?? fallback;
+  const clamped = Math.min(input.maxMs, Math.max(input.minMs, wanted));
+  const budget = input.timeRemainingMs - DEADLINE_MARGIN_MS;
+  if (clamped <= budget) return clamped;
+  if (budget >= input.minMs) return Math.floor(budget);
+  throw new ProxyStatusError(
+    Code.ILLEGAL_POLLING_TIME,
+    'The deadline time remaining is not enough for polling, please check network condition',
+  );
+}
+
+/** The invisible time of a pop that the client manages itself: within [10 s, 12 h]. */
+export function receiveInvisibleTime(requestedMs: number | undefined): number {
+  const ms = requestedMs ?? 0;
+  if (ms < MIN_INVISIBLE_MS || ms > MAX_INVISIBLE_MS) {
+    throw new ProxyStatusError(
+      Code.ILLEGAL_INVISIBLE_TIME,
+      `the invisible time ${ms} ms is out of range [${MIN_INVISIBLE_MS}, ${MAX_INVISIBLE_MS}]`,
+    );
+  }
+  return ms;
+}
+
+/** ChangeInvisibleDuration accepts [0, 12 h]: 0 makes the message visible again at once (a nack). */
+export function changedInvisibleTime(requestedMs: number | undefined): number {
+  const ms = requestedMs ?? 0;
+  if (ms < 0 || ms > MAX_INVISIBLE_MS) {
+    throw new ProxyStatusError(
+      Code.ILLEGAL_INVISIBLE_TIME,
+      `the invisible time ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}]`,
+    );
+  }
+  return ms;
+}
+
+/** Batch sizes above the broker's 32 are cut to 32; a non-positive one is a client bug. */
+export function popBatchSize(requested: number | null | undefined): number {
+  const size = requested ?? 0;
+  if (size <= 0) throw new ProxyStatusError(Code.BAD_REQUEST, `batch size must be positive, got ${size}`);
+  return Math.min(size, POP_MAX_MSG_NUMS);
+}
