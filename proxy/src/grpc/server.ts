@@ -14,6 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { TlsMode } from '../config/schema.ts';
+import { applyDeadlineFix } from './deadline-fix.ts';
 import { stripInternalHeaders } from './metadata.ts';
 import { MESSAGING_SERVICE, type MessagingHandlers } from './service-definition.ts';
 import { type ConnectionRoute, peekFirstByte, routeFor } from './sniff.ts';
@@ -71,6 +72,9 @@ const sanitizeHeaders: ServerInterceptor = (_method, call) =>
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const { logger, tlsMode } = options;
   if (tlsMode !== 'disabled' && !options.tls) throw new Error(`tls.mode ${tlsMode} needs TLS material`);
+  if (!applyDeadlineFix()) {
+    logger.warn('grpc-js changed shape: long client deadlines (Java Telemetry) may fail at once');
+  }
 
   const grpcServer = new Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,

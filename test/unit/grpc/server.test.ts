@@ -248,3 +248,37 @@ describe('connection hygiene', () => {
     client.close();
   });
 });
+
+describe('long client deadlines', () => {
+  test('a deadline past 2^31 ms (the Java client opens Telemetry so) does not expire at once', async () => {
+    // A handler that answers after 200 ms: grpc-js alone wraps a 30-day deadline to a negative timer
+    // and fails the call with DEADLINE_EXCEEDED after 1 ms.
+    const slowQueryRoute: typeof echoQueryRoute = (call, callback) => {
+      setTimeout(() => echoQueryRoute(call, callback), 200);
+    };
+    const server = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      tlsMode: 'disabled',
+      handlers: { ...placeholderHandlers(), QueryRoute: slowQueryRoute },
+      maxReceiveMessageBytes: MAX_RECEIVE,
+      idleTimeoutMs: 60_000,
+      logger: silent,
+    });
+    const client = new TestClient(server.port, 'plaintext');
+    try {
+      const thirtyDays = 30 * 24 * 3600 * 1000;
+      const { error, response } = await client.unary<QueryRouteResponse>(
+        'QueryRoute',
+        { topic: { name: 'TopicA' } },
+        { 'x-mq-client-id': 'c1' },
+        thirtyDays,
+      );
+      assert.equal(error, undefined, error?.message);
+      assert.equal(response?.status?.code, 20000);
+    } finally {
+      client.close();
+      await server.close(1000);
+    }
+  });
+});
