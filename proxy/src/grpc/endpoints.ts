@@ -1,7 +1,7 @@
 /**
  * The address written into every route's broker endpoints, so clients open their channels to this
- * proxy: the configured advertised address, else the address the client dialled (the `:authority`
- * header), else the access point the client put in the request.
+ * proxy: the configured advertised address, else the access point the client put in the request,
+ * else the address it dialled (the `:authority` header).
  */
 import { parseHostPort } from '../config/schema.ts';
 import { type apache, v2 } from './protocol.ts';
@@ -51,15 +51,15 @@ export function advertisedEndpoints(
     const address = parseHostPort(options.advertised);
     if (address !== undefined) return endpointsOf(address.host, address.port);
   }
+  // The access point the client was configured with is what it can reach (a Service, a port-forward,
+  // a load balancer). The :authority header is only a fallback: the Java client sends a placeholder
+  // host there ("IPAuthority"), not the address it dialled.
+  const addresses = (requested?.addresses ?? [])
+    .filter((address) => (address.host ?? '').trim() !== '')
+    .map((address) => ({ host: address.host ?? '', port: address.port || options.listenPort() }));
+  const first = addresses[0];
+  if (first !== undefined) return { scheme: addressScheme(first.host), addresses };
   const dialled = authority === undefined ? undefined : parseAuthority(authority, options.listenPort());
   if (dialled !== undefined) return endpointsOf(dialled.host, dialled.port);
-  const addresses = (requested?.addresses ?? []).map((address) => ({
-    host: address.host ?? '',
-    port: address.port ?? options.listenPort(),
-  }));
-  const first = addresses[0];
-  return {
-    scheme: first === undefined ? v2.AddressScheme.IPv4 : addressScheme(first.host),
-    addresses,
-  };
+  return endpointsOf('127.0.0.1', options.listenPort());
 }

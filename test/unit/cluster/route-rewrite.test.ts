@@ -21,22 +21,31 @@ describe('route endpoints point at this proxy', () => {
     });
   });
 
-  test('unset: the address the client dialled (:authority), host and port', () => {
-    assert.deepEqual(advertisedEndpoints(options(), '10.1.2.3:30081', requested), {
+  test('unset: the access point the client put in the request, host and port as given', () => {
+    // The Java client sends a placeholder :authority ("IPAuthority"), so the request wins over it.
+    assert.deepEqual(advertisedEndpoints(options(), 'IPAuthority:20489', requested), requested);
+    assert.deepEqual(
+      advertisedEndpoints(options(), undefined, {
+        scheme: v2.AddressScheme.IPv6,
+        addresses: [{ host: '::1', port: 0 }],
+      }),
+      { scheme: v2.AddressScheme.IPv6, addresses: [{ host: '::1', port: 8081 }] },
+    );
+  });
+
+  test('without request endpoints: the address the client dialled (:authority)', () => {
+    const none = { addresses: [{ host: ' ', port: 1 }] };
+    assert.deepEqual(advertisedEndpoints(options(), '10.1.2.3:30081', none), {
       scheme: v2.AddressScheme.IPv4,
       addresses: [{ host: '10.1.2.3', port: 30081 }],
     });
-    assert.deepEqual(advertisedEndpoints(options(), '[::1]:8081', requested), {
+    assert.deepEqual(advertisedEndpoints(options(), '[::1]:8081', undefined), {
       scheme: v2.AddressScheme.IPv6,
       addresses: [{ host: '::1', port: 8081 }],
     });
-    assert.deepEqual(advertisedEndpoints(options(), 'mq.local', requested).addresses, [
+    assert.deepEqual(advertisedEndpoints(options(), 'mq.local', undefined).addresses, [
       { host: 'mq.local', port: 8081 },
     ]);
-  });
-
-  test('without an authority, the access point from the request', () => {
-    assert.deepEqual(advertisedEndpoints(options(), undefined, requested), requested);
     assert.equal(parseAuthority('', 1), undefined);
     assert.equal(parseAuthority('a b:1', 1), undefined);
   });
