@@ -3,17 +3,19 @@
  * tests, plus recall enabled), the shared topology, the Java client driver built into the cache, and the
  * Apache RocketMQ Java proxy in cluster mode in front of them.
  *
- * The endpoint under test is the Java proxy unless RMQP_PROXY_ENDPOINT is already set (e.g. our proxy,
- * started by the caller against RMQP_NAMESRV_ADDR peers); the Java proxy runs either way, as the
+ * The endpoint under test is this project's proxy, started here as a separate process
+ * (`RMQP_E2E_TARGET=apache-java` tests the Java proxy instead, to validate the scenarios themselves;
+ * an RMQP_PROXY_ENDPOINT already set tests that endpoint). The Java proxy runs either way, as the
  * reference for differential checks. RMQP_NAMESRV_ADDR/RMQP_BROKER_ADDR reuse running peers.
  */
 import { exportPeerEnv, peersFromEnv } from '../harness/env.ts';
 import { ensureJavaClient } from '../harness/java-client.ts';
 import { type JavaProxy, startJavaProxy } from '../harness/java-proxy.ts';
+import { type OurProxy, startOurProxy } from '../harness/our-proxy.ts';
 import { parsePortChoice } from '../harness/ports.ts';
 import { type RocketMQ, startRocketMQ } from '../harness/rocketmq.ts';
 import { createTopology } from '../harness/topology.ts';
-import { APACHE_JAVA, TARGET_ENV } from './support/target.ts';
+import { APACHE_JAVA, RMQPROXY, TARGET_ENV } from './support/target.ts';
 
 /** Broker settings the scenarios need on top of the harness defaults. */
 export const E2E_BROKER_CONFIG = {
@@ -27,6 +29,7 @@ export const E2E_BROKER_CONFIG = {
 
 let startedPeers: RocketMQ | undefined;
 let startedProxy: JavaProxy | undefined;
+let startedOurProxy: OurProxy | undefined;
 
 const log = (line: string): void => {
   process.stderr.write(`[e2e] ${line}\n`);
@@ -55,8 +58,14 @@ export async function globalSetup(): Promise<void> {
     startedProxy = await startJavaProxy({ namesrvAddr: peers.namesrvAddr, log });
     process.env[TARGET_ENV.javaProxyEndpoint] = startedProxy.grpcEndpoint;
     if (!process.env[TARGET_ENV.endpoint]) {
-      process.env[TARGET_ENV.endpoint] = startedProxy.grpcEndpoint;
-      process.env[TARGET_ENV.kind] = APACHE_JAVA;
+      if (process.env['RMQP_E2E_TARGET'] === APACHE_JAVA) {
+        process.env[TARGET_ENV.endpoint] = startedProxy.grpcEndpoint;
+        process.env[TARGET_ENV.kind] = APACHE_JAVA;
+      } else {
+        startedOurProxy = await startOurProxy({ namesrvAddr: peers.namesrvAddr, log });
+        process.env[TARGET_ENV.endpoint] = startedOurProxy.grpcEndpoint;
+        process.env[TARGET_ENV.kind] = RMQPROXY;
+      }
     }
     await javaClient;
     log(
@@ -71,10 +80,13 @@ export async function globalSetup(): Promise<void> {
 
 export async function globalTeardown(): Promise<void> {
   const proxy = startedProxy;
+  const ours = startedOurProxy;
   const peers = startedPeers;
   startedProxy = undefined;
+  startedOurProxy = undefined;
   startedPeers = undefined;
   const graceMs = Number(process.env['RMQP_STOP_GRACE_MS'] || 3000);
+  await ours?.stop({ graceMs });
   await proxy?.stop({ graceMs });
   await peers?.stop({ graceMs });
 }

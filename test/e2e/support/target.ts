@@ -1,7 +1,7 @@
 /**
  * Which gRPC endpoint the end-to-end scenarios run against. The global setup exports these variables;
- * every scenario reads them here, so the same files run against the Apache Java proxy (the default) or
- * against our proxy (`RMQP_PROXY_ENDPOINT=127.0.0.1:8081 RMQP_PROXY_KIND=rmqproxy make test-e2e`).
+ * every scenario reads them here, so the same files run against our proxy (the default) or against the
+ * Apache Java proxy (`RMQP_E2E_TARGET=apache-java make test-e2e`).
  */
 
 export const TARGET_ENV = {
@@ -14,6 +14,8 @@ export const TARGET_ENV = {
 } as const;
 
 export const APACHE_JAVA = 'apache-java';
+/** This project's proxy, started by the setup as a separate process. */
+export const RMQPROXY = 'rmqproxy';
 
 export interface Target {
   endpoint: string;
