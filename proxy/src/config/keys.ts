@@ -51,7 +51,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: undefined,
     flag: '--advertise <host:port>',
     description:
-      'Address written into routes so clients reconnect to this proxy. Unset: the address each client dialled.',
+      'Address written into routes so clients reconnect to this proxy. Unset: the access point each client was configured with (its endpoints).',
   },
   {
     path: 'tls.mode',
