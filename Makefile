@@ -92,12 +92,12 @@ java-client: deps ## resolve the official Java client (Maven Central) and compil
 	node -e "import('./test/harness/java-client.ts').then((m) => m.ensureJavaClient())"
 
 .PHONY: test-e2e
-test-e2e: deps peers java-client ## end-to-end: official Node + Java clients through a gRPC proxy (default: the Apache Java proxy)
+test-e2e: deps peers java-client ## end-to-end: official Node + Java clients through our proxy, differential checks against the Apache Java proxy
 	node --test --test-concurrency=1 --test-reporter=spec \
 	  --test-global-setup=test/e2e/global-setup.ts $(TEST_FLAGS) 'test/e2e/**/*.test.ts'
 
 .PHONY: test
-test: typecheck lint test-unit test-integration ## everything CI runs
+test: typecheck lint test-unit test-integration test-e2e ## everything CI runs
 
 # ---- run ---------------------------------------------------------------------------------
 
