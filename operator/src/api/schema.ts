@@ -5,7 +5,7 @@
  */
 import { CONFIG_KEYS, LOG_LEVELS } from '../../../proxy/src/config/keys.ts';
 import { MANAGED_CONFIG_KEYS } from './constants.ts';
-import { type Schema, withFullDefault } from './schema-kit.ts';
+import { type NumberSchema, type Schema, type StringSchema, withFullDefault } from './schema-kit.ts';
 
 /** Go duration, as CEL's duration() and the Kubernetes API accept it (e.g. 2160h, 90m, 30s). */
 const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
@@ -17,8 +17,13 @@ export const USER_CONFIG_KEYS: readonly string[] = CONFIG_KEYS.map((key) => key.
 );
 
 /** One typed, documented property per user-settable proxy key, generated from the proxy's own key table. */
-function configProperties(): Record<string, Schema> {
-  const properties: Record<string, Schema> = {};
+type ConfigValueSchema =
+  | StringSchema
+  | NumberSchema
+  | { type: 'array'; description: string; maxItems: number; items: StringSchema };
+
+function configProperties(): Record<string, ConfigValueSchema> {
+  const properties: Record<string, ConfigValueSchema> = {};
   for (const key of CONFIG_KEYS) {
     if (!USER_CONFIG_KEYS.includes(key.path)) continue;
     const description = `${key.description.replace(/`/g, '')}${key.default === undefined ? '' : ` Default: ${String(key.default)}.`}`;
