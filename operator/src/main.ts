@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/** rocketmq-proxy-operator: the CLI entry point (`rocketmq-proxy-operator run`). */
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { startOperator } from './operator.ts';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0-65535');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer 1-64');
+  return n;
+}
+
+const program = new Command('rocketmq-proxy-operator').description(
+  'Kubernetes operator for RocketMQProxy resources',
+);
+
+program
+  .command('run')
+  .description('reconcile RocketMQProxy resources until SIGTERM')
+  .option(
+    '--kubeconfig <file>',
+    'kubeconfig file (default: in-cluster service account, else $KUBECONFIG/~/.kube/config)',
+  )
+  .option('--namespaces <list>', 'comma-separated namespaces to watch (default: all)', '')
+  .option('--http-port <port>', 'port for /healthz, /readyz and /metrics', port, 8080)
+  .option('--http-host <host>', 'interface for the HTTP port', '0.0.0.0')
+  .option('--workers <n>', 'concurrent reconciles (never two for one resource)', positive, 4)
+  .option('--no-leader-elect', 'do not take part in Lease leader election (run one replica only)')
+  .option(
+    '--lease-namespace <ns>',
+    'namespace of the leader-election Lease (default: $POD_NAMESPACE or default)',
+  )
+  .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+  .action(
+    async (opts: {
+      kubeconfig?: string;
+      namespaces: string;
+      httpPort: number;
+      httpHost: string;
+      workers: number;
+      leaderElect: boolean;
+      leaseNamespace?: string;
+      logLevel: string;
+    }) => {
+      const logger = pino({ level: opts.logLevel, base: { component: 'rocketmq-proxy-operator' } });
+      const log = {
+        info: (m: string) => logger.info(m),
+        warn: (m: string) => logger.warn(m),
+        error: (m: string) => logger.error(m),
+      };
+      const namespaces = opts.namespaces
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const operator = await startOperator({
+        kubeconfig: opts.kubeconfig,
+        namespaces,
+        workers: opts.workers,
+        httpPort: opts.httpPort,
+        httpHost: opts.httpHost,
+        leaderElection: opts.leaderElect
+          ? { namespace: opts.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? 'default' }
+          : undefined,
+        log,
+      });
+      log.info(
+        `running; watching ${namespaces.length > 0 ? namespaces.join(', ') : 'all namespaces'}; http :${operator.httpPort}`,
+      );
+      let signals = 0;
+      const shutdown = (): void => {
+        if (++signals > 1) process.exit(1);
+        log.info('shutting down');
+        operator.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error(`shutdown: ${String(error)}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+    },
+  );
+
+await program.parseAsync(process.argv);
