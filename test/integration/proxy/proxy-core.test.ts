@@ -148,7 +148,7 @@ describe('raw gRPC requests', () => {
       'QueryRoute',
       {
         topic: { name: TOPICS.fifo },
-        endpoints: { scheme: v2.AddressScheme.IPv4, addresses: [{ host: '10.9.9.9', port: 1 }] },
+        endpoints: { scheme: v2.AddressScheme.IPv4, addresses: [{ host: '127.0.0.9', port: 18_081 }] },
       },
       headers(),
       10_000,
@@ -157,10 +157,10 @@ describe('raw gRPC requests', () => {
     const queues = response?.messageQueues ?? [];
     assert.equal(queues.length, TOPIC_LAYOUT.fifo.writeQueueNums);
     for (const queue of queues) {
-      // The address the client dialled: the test client sets its authority to localhost:<port>.
+      // The access point the client was configured with (in the request), not its :authority.
       assert.deepEqual(
         queue.broker.endpoints.addresses.map((address) => ({ ...address })),
-        [{ host: 'localhost', port: proxy.grpc.port }],
+        [{ host: '127.0.0.9', port: 18_081 }],
       );
       assert.equal(queue.broker.name, rocketmq.brokerName);
       assert.deepEqual(queue.acceptMessageTypes, [v2.MessageType.FIFO]);
