@@ -364,9 +364,11 @@ export class RocketMQProxyController {
   }
 
   /**
-   * When autoscaling turns on, our apply stops carrying spec.replicas. Had we owned it through apply, the
-   * server would reset it to 1. So first record the current value under an Update operation of the same
-   * field manager: the field stays, and the HPA takes it over with its next scale write.
+   * When autoscaling turns on, our apply stops carrying spec.replicas. Had we owned it only through that
+   * apply, the server would drop the field and the Deployment would fall back to 1 replica. So first
+   * apply the current value through the scale subresource (same field manager, a separate managedFields
+   * entry): the field stays owned there, and the HPA takes it over with its first scale write.
+   * (A merge-patch "update" of an unchanged value would not do: no-op writes record no ownership.)
    */
   async #handOverReplicas(namespace: string, name: string): Promise<void> {
     const existing = this.#child<Child & { spec?: { replicas?: number } }>(
@@ -382,10 +384,15 @@ export class RocketMQProxyController {
         JSON.stringify(entry.fieldsV1 ?? {}).includes('"f:replicas"'),
     );
     if (!existing || !owned) return;
-    await this.#o.client.request('PATCH', resourcePath(Kinds.Deployment, namespace, name), {
-      body: { spec: { replicas: existing.spec?.replicas ?? 1 } },
-      contentType: ContentType.MERGE_PATCH,
-      query: { fieldManager: FIELD_MANAGER },
+    await this.#o.client.request('PATCH', `${resourcePath(Kinds.Deployment, namespace, name)}/scale`, {
+      body: {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name, namespace },
+        spec: { replicas: existing.spec?.replicas ?? 1 },
+      },
+      contentType: ContentType.APPLY_PATCH,
+      query: { fieldManager: FIELD_MANAGER, force: true },
     });
   }
 

@@ -50,7 +50,11 @@ export class KubeEventRecorder implements EventRecorder {
     const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { generateName: `${regarding.metadata.name}.`, namespace },
+      // client-go style name: <object>.<hex nanoseconds-ish>, unique per event.
+      metadata: {
+        name: `${regarding.metadata.name}.${(now * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`,
+        namespace,
+      },
       eventTime: new Date(now).toISOString().replace('Z', '000Z'),
       reportingController: this.#controller,
       reportingInstance: this.#instance,
