@@ -101,6 +101,14 @@ test: typecheck lint test-unit test-integration test-e2e ## everything CI runs
 
 # ---- run ---------------------------------------------------------------------------------
 
+.PHONY: crds
+crds: deps ## regenerate crds/ from operator/src/api/schema.ts
+	node operator/scripts/gen-crd.ts
+
+.PHONY: run-operator
+run-operator: deps kube-peers ## local control plane + CRD + operator + the minimal sample (Ctrl-C stops all)
+	node operator/scripts/run-local.ts
+
 .PHONY: run
 run: deps peers ## local NameServer + Broker, sample topics and the proxy on 127.0.0.1:8081 (Ctrl-C stops all)
 	node test/harness/run-local.ts
