@@ -58,17 +58,24 @@ program
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const operator = await startOperator({
-        kubeconfig: opts.kubeconfig,
-        namespaces,
-        workers: opts.workers,
-        httpPort: opts.httpPort,
-        httpHost: opts.httpHost,
-        leaderElection: opts.leaderElect
-          ? { namespace: opts.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? 'default' }
-          : undefined,
-        log,
-      });
+      let operator: Awaited<ReturnType<typeof startOperator>>;
+      try {
+        operator = await startOperator({
+          kubeconfig: opts.kubeconfig,
+          namespaces,
+          workers: opts.workers,
+          httpPort: opts.httpPort,
+          httpHost: opts.httpHost,
+          leaderElection: opts.leaderElect
+            ? { namespace: opts.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? 'default' }
+            : undefined,
+          log,
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`rocketmq-proxy-operator: cannot start: ${reason}\n`);
+        process.exit(2);
+      }
       log.info(
         `running; watching ${namespaces.length > 0 ? namespaces.join(', ') : 'all namespaces'}; http :${operator.httpPort}`,
       );
