@@ -101,6 +101,11 @@ test: typecheck lint test-unit test-integration test-e2e ## everything CI runs
 
 # ---- run ---------------------------------------------------------------------------------
 
+.PHONY: test-operator
+test-operator: deps kube-peers ## operator tests against a real Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, KWOK)
+	node operator/scripts/gen-crd.ts --check
+	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FLAGS) 'test/operator/**/*.test.ts'
+
 .PHONY: crds
 crds: deps ## regenerate crds/ from operator/src/api/schema.ts
 	node operator/scripts/gen-crd.ts
