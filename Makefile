@@ -97,14 +97,14 @@ test-e2e: deps peers java-client ## end-to-end: official Node + Java clients thr
 	  --test-global-setup=test/e2e/global-setup.ts $(TEST_FLAGS) 'test/e2e/**/*.test.ts'
 
 .PHONY: test
-test: typecheck lint test-unit test-integration test-e2e ## everything CI runs
+test: typecheck lint test-unit test-integration test-e2e test-operator ## everything CI runs
 
 # ---- run ---------------------------------------------------------------------------------
 
 .PHONY: test-operator
 test-operator: deps kube-peers ## operator tests against a real Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, KWOK)
 	node operator/scripts/gen-crd.ts --check
-	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FLAGS) 'test/operator/**/*.test.ts'
+	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FLAGS) 'test/kube/**/*.test.ts' 'test/operator/**/*.test.ts'
 
 .PHONY: crds
 crds: deps ## regenerate crds/ from operator/src/api/schema.ts
