@@ -81,6 +81,7 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
       'manifests/samples/minimal.yaml',
       'manifests/samples/autoscaled.yaml',
       'manifests/samples/tls-secret.yaml',
+      'manifests/samples/cert-manager.yaml',
     ]) {
       for (const doc of docs(file)) await applyDoc(admin, doc, true);
     }

@@ -9,6 +9,8 @@ import { type NumberSchema, type Schema, type StringSchema, withFullDefault } fr
 
 /** Go duration, as CEL's duration() and the Kubernetes API accept it (e.g. 2160h, 90m, 30s). */
 const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
+/** Prometheus duration (no fractions), e.g. 30s, 1m, 1m30s. */
+const PROM_DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$';
 const HOST_PORT_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$';
 
 /** Config keys a user may set: the proxy's keys minus those the operator derives from the spec. */
@@ -219,10 +221,34 @@ export const specSchema = {
         },
         source: {
           type: 'string',
-          enum: ['Operator', 'Secret'],
+          enum: ['Operator', 'Secret', 'CertManager'],
           default: 'Operator',
           description:
-            'Operator: issued by the operator CA. Secret: spec.tls.secretName holds tls.crt and tls.key.',
+            'Operator: issued by the operator CA. Secret: spec.tls.secretName holds tls.crt and tls.key. ' +
+            'CertManager: the operator creates a cert-manager.io/v1 Certificate <name> for the Service names ' +
+            '(issued by spec.tls.issuerRef into Secret <name>-tls) and waits for that Secret.',
+        },
+        issuerRef: {
+          type: 'object',
+          description:
+            'The cert-manager Issuer or ClusterIssuer that signs the certificate (source CertManager only). ' +
+            'certificateValidity and renewBefore become the Certificate duration and renewBefore.',
+          required: ['name'],
+          properties: {
+            name: { type: 'string', maxLength: 253, description: 'Issuer name.' },
+            kind: {
+              type: 'string',
+              maxLength: 63,
+              default: 'Issuer',
+              description: 'Issuer (same namespace) or ClusterIssuer, or an external issuer kind.',
+            },
+            group: {
+              type: 'string',
+              maxLength: 253,
+              default: 'cert-manager.io',
+              description: 'API group of the issuer (external issuers have their own).',
+            },
+          },
         },
         secretName: {
           type: 'string',
@@ -265,6 +291,10 @@ export const specSchema = {
         {
           rule: "self.source != 'Secret' || has(self.secretName)",
           message: 'spec.tls.secretName is required when spec.tls.source is Secret',
+        },
+        {
+          rule: "self.source != 'CertManager' || has(self.issuerRef)",
+          message: 'spec.tls.issuerRef is required when spec.tls.source is CertManager',
         },
         {
           rule: 'duration(self.certificateValidity) > duration(self.renewBefore)',
@@ -347,6 +377,30 @@ export const specSchema = {
             'spec.rollout.terminationGracePeriodSeconds must be at least preStopSleepSeconds + 30 (the proxy drain)',
         },
       ],
+    }),
+
+    monitoring: withFullDefault({
+      type: 'object',
+      description: 'Prometheus scraping of the admin port (/metrics).',
+      properties: {
+        podMonitor: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Create a monitoring.coreos.com/v1 PodMonitor <name> when the Prometheus Operator CRDs are ' +
+            'installed (nothing happens without them; it appears as soon as they are installed).',
+        },
+        interval: {
+          type: 'string',
+          pattern: PROM_DURATION_PATTERN,
+          maxLength: 32,
+          default: '30s',
+          description: 'Scrape interval (Prometheus duration).',
+        },
+        labels: labelMap(
+          'Extra PodMonitor labels, e.g. release: prometheus to match a Prometheus podMonitorSelector.',
+        ),
+      },
     }),
 
     networkPolicy: {
@@ -477,8 +531,16 @@ export const statusSchema = {
         secretName: { type: 'string', description: 'Secret with tls.crt, tls.key and ca.crt.' },
         caSecretName: { type: 'string', description: 'Secret of the operator CA.' },
         notAfter: { type: 'string', format: 'date-time', description: 'Serving certificate expiry.' },
-        renewAt: { type: 'string', format: 'date-time', description: 'When the operator renews it.' },
+        renewAt: {
+          type: 'string',
+          format: 'date-time',
+          description: 'When the operator (or cert-manager, from the Certificate status) renews it.',
+        },
         caNotAfter: { type: 'string', format: 'date-time', description: 'CA certificate expiry.' },
+        certificateName: {
+          type: 'string',
+          description: 'The cert-manager Certificate (source CertManager).',
+        },
       },
     },
   },
@@ -488,7 +550,8 @@ export const rocketMQProxySchema = {
   type: 'object',
   description:
     'RocketMQProxy runs the rmqproxy gRPC proxy for Apache RocketMQ: a Deployment, Services, a ConfigMap, ' +
-    'TLS Secrets, a PodDisruptionBudget and optionally a HorizontalPodAutoscaler and a NetworkPolicy.',
+    'TLS Secrets, a PodDisruptionBudget and optionally a HorizontalPodAutoscaler, a NetworkPolicy, a ' +
+    'PodMonitor (Prometheus Operator) and a cert-manager Certificate.',
   required: ['spec'],
   properties: {
     apiVersion: { type: 'string', description: 'rmqproxy.io/v1alpha1' },

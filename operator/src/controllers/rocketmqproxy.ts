@@ -5,7 +5,7 @@
  * ones we control), then writes the status. Events on the RocketMQProxy or on any child enqueue its key;
  * nothing polls — the only timed re-check is the certificate renewal time.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Annotation, FIELD_MANAGER } from '../api/constants.ts';
 import {
   type ResolvedRocketMQProxy,
@@ -15,7 +15,14 @@ import {
 } from '../api/types.ts';
 import { type CertificatePlan, parseDuration, planCertificates } from '../resources/certificates.ts';
 import { InvalidConfigError, renderConfig } from '../resources/config.ts';
-import { childNames, MANAGED_BY, selectorString, serviceDnsNames } from '../resources/meta.ts';
+import { buildCertificate, buildPodMonitor } from '../resources/integrations.ts';
+import {
+  childNames,
+  LABEL_INSTANCE,
+  MANAGED_BY,
+  selectorString,
+  serviceDnsNames,
+} from '../resources/meta.ts';
 import {
   buildCaSecret,
   buildConfigMap,
@@ -34,8 +41,16 @@ import type { EventRecorder } from '../runtime/events.ts';
 import { Informer, type KubeObject } from '../runtime/informer.ts';
 import { Kinds, resourcePath } from '../runtime/kinds.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
+import { OptionalKind } from '../runtime/optional-kind.ts';
 import { WorkQueue } from '../runtime/queue.ts';
-import { computeStatus, type DeploymentView, failedStatus, pausedStatus, sameStatus } from './status.ts';
+import {
+  computeStatus,
+  type DeploymentView,
+  failedStatus,
+  pausedStatus,
+  sameStatus,
+  waitingStatus,
+} from './status.ts';
 
 export interface Logger {
   info(message: string): void;
@@ -67,6 +82,9 @@ const CHILD_KINDS = [
   Kinds.NetworkPolicy,
 ] as const;
 
+/** The annotation cert-manager puts on the Secrets it issues, naming their Certificate. */
+const CERT_MANAGER_CERTIFICATE_ANNOTATION = 'cert-manager.io/certificate-name';
+
 interface ReconcileResult {
   requeueAfterMs?: number;
 }
@@ -76,6 +94,9 @@ export class RocketMQProxyController {
   readonly queue = new WorkQueue();
   readonly #proxies: Informer<RocketMQProxy & KubeObject>[] = [];
   readonly #children = new Map<string, Informer<Child>[]>();
+  /** Present only when the Prometheus Operator / cert-manager CRDs are installed. */
+  readonly #podMonitors: OptionalKind;
+  readonly #certManagerCertificates: OptionalKind;
   #workers: Promise<void>[] = [];
   #stopping = false;
 
@@ -101,17 +122,41 @@ export class RocketMQProxyController {
           log,
           onRestart: restart(kind.kind),
         });
-        informer.on((_type, object) => {
-          const owner = object.metadata.ownerReferences?.find(
-            (ref) => ref.controller && ref.kind === Kinds.RocketMQProxy.kind,
-          );
-          if (owner) this.queue.add(`${object.metadata.namespace}/${owner.name}`);
-        });
+        informer.on((_type, object) => this.#enqueueOwner(object));
         const list = this.#children.get(kind.kind) ?? [];
         list.push(informer);
         this.#children.set(kind.kind, list);
       }
     }
+    const optional = (kind: (typeof Kinds)[keyof typeof Kinds]) =>
+      new OptionalKind(options.client, {
+        kind,
+        namespaces,
+        labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+        log,
+        onPresenceChange: () => this.#enqueueAll(),
+        onObject: (_type, object) => this.#enqueueOwner(object),
+      });
+    this.#podMonitors = optional(Kinds.PodMonitor);
+    this.#certManagerCertificates = optional(Kinds.Certificate);
+  }
+
+  /**
+   * The RocketMQProxy a child belongs to: its controller owner reference, else (a Secret cert-manager
+   * issued from our Certificate's secretTemplate, which carries no owner reference) its instance label.
+   */
+  #enqueueOwner(object: KubeObject): void {
+    const owner = object.metadata.ownerReferences?.find(
+      (ref) => ref.controller && ref.kind === Kinds.RocketMQProxy.kind,
+    );
+    const name = owner?.name ?? object.metadata.labels?.[LABEL_INSTANCE];
+    if (name) this.queue.add(`${object.metadata.namespace}/${name}`);
+  }
+
+  #enqueueAll(): void {
+    for (const informer of this.#proxies)
+      for (const proxy of informer.list())
+        this.queue.add(`${proxy.metadata.namespace}/${proxy.metadata.name}`);
   }
 
   #all(): Informer<KubeObject>[] {
@@ -125,7 +170,13 @@ export class RocketMQProxyController {
   /** Starts the informers, waits for their first list, then starts the workers. */
   async start(): Promise<void> {
     for (const informer of this.#all()) informer.start();
-    await Promise.all(this.#all().map((informer) => informer.synced));
+    this.#podMonitors.start();
+    this.#certManagerCertificates.start();
+    await Promise.all([
+      ...this.#all().map((informer) => informer.synced),
+      this.#podMonitors.answered,
+      this.#certManagerCertificates.answered,
+    ]);
     const workers = this.#o.workers ?? 4;
     this.#workers = Array.from({ length: workers }, () => this.#work());
   }
@@ -136,6 +187,7 @@ export class RocketMQProxyController {
     this.queue.shutDown();
     await Promise.all(this.#workers);
     await Promise.all(this.#all().map((informer) => informer.stop()));
+    await Promise.all([this.#podMonitors.stop(), this.#certManagerCertificates.stop()]);
   }
 
   async #work(): Promise<void> {
@@ -215,7 +267,7 @@ export class RocketMQProxyController {
     let tlsStatus: RocketMQProxyStatus['tls'];
     let requeueAfterMs: number | undefined;
     if (proxy.spec.tls.enabled && proxy.spec.tls.source === 'Operator') {
-      const plan = await this.#certificates(proxy, cached, now);
+      const plan = await this.#operatorCertificates(proxy, cached, now);
       certificateHash = plan.hash;
       tlsStatus = {
         secretName: childNames(name).tlsSecret,
@@ -229,6 +281,11 @@ export class RocketMQProxyController {
         1000,
         Math.min(plan.renewAt.getTime() - now.getTime() + 1000, 24 * 3_600_000),
       );
+    } else if (proxy.spec.tls.enabled && proxy.spec.tls.source === 'CertManager') {
+      const issued = await this.#certManager(proxy, cached, now);
+      if (!issued) return {};
+      certificateHash = issued.hash;
+      tlsStatus = issued.status;
     } else if (proxy.spec.tls.enabled) {
       const secretName = proxy.spec.tls.secretName ?? '';
       try {
@@ -249,6 +306,18 @@ export class RocketMQProxyController {
       // A user Secret is not labelled for our informers: look again periodically for a rotation.
       requeueAfterMs = 60_000;
     }
+
+    if (
+      !(proxy.spec.tls.enabled && proxy.spec.tls.source === 'CertManager') &&
+      this.#certManagerCertificates.available
+    )
+      await deleteOwned(
+        this.#o.client,
+        this.#certManagerCertificates.get(namespace, childNames(name).certificate),
+        proxy.metadata.uid ?? '',
+        Kinds.Certificate.apiVersion,
+        Kinds.Certificate.kind,
+      );
 
     let deployment: DeploymentView;
     try {
@@ -277,7 +346,72 @@ export class RocketMQProxyController {
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
-  async #certificates(
+  /**
+   * Source CertManager: apply our Certificate, then use the Secret cert-manager issued for it. Until that
+   * Secret exists the pods are not created (they could not start without it): Ready=False,
+   * WaitingForCertificate. Issuance and renewals change the labelled Secret, which enqueues us.
+   * Undefined = not usable yet (the status has been written).
+   */
+  async #certManager(
+    proxy: ResolvedRocketMQProxy,
+    regarding: KubeObject,
+    now: Date,
+  ): Promise<{ hash: string; status: NonNullable<RocketMQProxyStatus['tls']> } | undefined> {
+    const { namespace, name } = proxy.metadata;
+    const names = childNames(name);
+    if (!this.#certManagerCertificates.available) {
+      const message =
+        'spec.tls.source is CertManager but cert-manager.io/v1 Certificate is not served (is cert-manager installed?)';
+      this.#o.events.record(regarding, 'Warning', 'CertManagerMissing', 'Reconcile', message);
+      await this.writeStatus(proxy, failedStatus(proxy, 'CertManagerMissing', message, now));
+      return undefined;
+    }
+    const certificate = buildCertificate(proxy);
+    if (certificate) await apply(this.#o.client, certificate);
+    let secret = this.#child<Child>(Kinds.Secret.kind, namespace, names.tlsSecret);
+    if (!secret) {
+      try {
+        secret = await this.#o.client.request<Child>(
+          'GET',
+          resourcePath(Kinds.Secret, namespace, names.tlsSecret),
+        );
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    const crt = secret?.data?.['tls.crt'];
+    const issuedForUs =
+      secret?.metadata.annotations?.[CERT_MANAGER_CERTIFICATE_ANNOTATION] === names.certificate;
+    let notAfter: Date | undefined;
+    try {
+      if (crt && secret?.data?.['tls.key'] && issuedForUs)
+        notAfter = new Date(new X509Certificate(Buffer.from(crt, 'base64')).validTo);
+    } catch {
+      notAfter = undefined;
+    }
+    if (!crt || notAfter === undefined) {
+      const message = `waiting for cert-manager to issue Certificate ${names.certificate} into Secret ${names.tlsSecret}`;
+      await this.writeStatus(proxy, waitingStatus(proxy, 'WaitingForCertificate', message, now));
+      return undefined;
+    }
+    const renewalTime = (
+      this.#certManagerCertificates.get(namespace, names.certificate) as
+        | { status?: { renewalTime?: string } }
+        | undefined
+    )?.status?.renewalTime;
+    this.#o.metrics.certificateExpiry.set({ namespace, name }, notAfter.getTime() / 1000);
+    return {
+      hash: createHash('sha256').update(crt).digest('hex').slice(0, 16),
+      status: {
+        secretName: names.tlsSecret,
+        certificateName: names.certificate,
+        notAfter: notAfter.toISOString(),
+        ...(renewalTime ? { renewAt: renewalTime } : {}),
+      },
+    };
+  }
+
+  async #operatorCertificates(
     proxy: ResolvedRocketMQProxy,
     regarding: KubeObject,
     now: Date,
@@ -356,6 +490,18 @@ export class RocketMQProxyController {
           uid,
           kind.apiVersion,
           kind.kind,
+        );
+    }
+    if (this.#podMonitors.available) {
+      const podMonitor = buildPodMonitor(proxy);
+      if (podMonitor) await apply(client, podMonitor);
+      else
+        await deleteOwned(
+          client,
+          this.#podMonitors.get(namespace, names.podMonitor),
+          uid,
+          Kinds.PodMonitor.apiVersion,
+          Kinds.PodMonitor.kind,
         );
     }
     const desired = buildDeployment(proxy, { configHash, certificateHash });

@@ -163,6 +163,31 @@ export function failedStatus(
   };
 }
 
+/** Status while waiting on something outside the operator (e.g. cert-manager issuing): not Degraded. */
+export function waitingStatus(
+  proxy: ResolvedRocketMQProxy,
+  reason: string,
+  message: string,
+  now: Date,
+): RocketMQProxyStatus {
+  const generation = proxy.metadata.generation ?? 0;
+  const previous = proxy.status ?? {};
+  return {
+    ...previous,
+    observedGeneration: generation,
+    conditions: mergeConditions(
+      previous.conditions,
+      [
+        { type: 'Ready', status: 'False', reason, message },
+        { type: 'Progressing', status: 'True', reason, message },
+        { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems' },
+      ],
+      generation,
+      now,
+    ),
+  };
+}
+
 export function pausedStatus(proxy: ResolvedRocketMQProxy, now: Date): RocketMQProxyStatus {
   const previous = proxy.status ?? {};
   return {

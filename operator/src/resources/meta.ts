@@ -17,6 +17,8 @@ export const childNames = (name: string) => ({
   networkPolicy: name,
   caSecret: `${name}-ca`,
   tlsSecret: `${name}-tls`,
+  podMonitor: name,
+  certificate: name,
 });
 
 /** Pod selector: stable for the object's life (Deployment selectors are immutable). */

@@ -34,6 +34,8 @@ export interface InformerOptions {
   /** Undefined: all namespaces. */
   namespace?: string | undefined;
   labelSelector?: string | undefined;
+  /** e.g. metadata.name=foo: one object by name (a CRD whose presence matters). */
+  fieldSelector?: string | undefined;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Called each time the informer starts over after an error or a 410 (for metrics). */
   onRestart?: (reason: string) => void;
@@ -151,7 +153,12 @@ export class Informer<T extends KubeObject> {
     let resourceVersion = '';
     do {
       const page = await this.#client.request<List<T>>('GET', this.#path(), {
-        query: { labelSelector: this.#options.labelSelector, limit: 500, continue: continueToken },
+        query: {
+          labelSelector: this.#options.labelSelector,
+          fieldSelector: this.#options.fieldSelector,
+          limit: 500,
+          continue: continueToken,
+        },
       });
       items.push(...page.items);
       resourceVersion = page.metadata.resourceVersion;
@@ -185,6 +192,7 @@ export class Informer<T extends KubeObject> {
       this.#path(),
       {
         labelSelector: this.#options.labelSelector,
+        fieldSelector: this.#options.fieldSelector,
         resourceVersion: this.#resourceVersion,
         allowWatchBookmarks: true,
         // Jittered server-side timeout: the stream ends cleanly and is resumed from the last version.

@@ -24,6 +24,15 @@ export const Kinds = {
     plural: 'poddisruptionbudgets',
   },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
+  /** Optional: served only when the Prometheus Operator CRDs are installed. */
+  PodMonitor: { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', plural: 'podmonitors' },
+  /** Optional: served only when cert-manager's CRDs are installed. */
+  Certificate: { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', plural: 'certificates' },
+  CustomResourceDefinition: {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    plural: 'customresourcedefinitions',
+  },
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases' },
   Event: { apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events' },
 } as const satisfies Record<string, Kind>;
@@ -33,6 +42,11 @@ export function resourcePath(kind: Kind, namespace?: string, name?: string): str
   const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
   const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${kind.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+/** The CRD that serves an optional kind: <plural>.<group>. */
+export function crdNameOf(kind: Kind): string {
+  return `${kind.plural}.${kind.apiVersion.split('/')[0]}`;
 }
 
 export function kindOf(apiVersion: string, kind: string): Kind | undefined {
