@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
+import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../../proxy/src/remoting/connection.ts';
 import type { TopicMessageType } from '../../../proxy/src/remoting/requests/admin.ts';
 import type { TestClient } from '../../unit/grpc/grpc-test-client.ts';
@@ -56,9 +57,35 @@ export async function freshTopic(
 export async function freshGroup(
   under: ProxyUnderTest,
   prefix: string,
-  options: { orderly?: boolean; retryMaxTimes?: number } = {},
+  options: { orderly?: boolean; retryMaxTimes?: number; exponentialRetry?: boolean } = {},
 ): Promise<string> {
   const group = uniqueName(prefix);
+  if (options.exponentialRetry) {
+    // The Node client implements only exponential backoff; with the default customized policy its
+    // push consumer has no retry policy and sends failed FIFO messages straight to the DLQ.
+    const body = {
+      groupName: group,
+      consumeEnable: true,
+      consumeFromMinEnable: true,
+      consumeBroadcastEnable: true,
+      consumeMessageOrderly: options.orderly ?? false,
+      retryQueueNums: 1,
+      retryMaxTimes: options.retryMaxTimes ?? 16,
+      brokerId: 0,
+      whichBrokerWhenConsumeSlowly: 1,
+      notifyConsumerIdsChangedEnable: true,
+      groupRetryPolicy: {
+        type: 'EXPONENTIAL',
+        exponentialRetryPolicy: { initial: 500, max: 2000, multiplier: 2 },
+      },
+    };
+    const response = await under.broker.request({
+      code: RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+      body: Buffer.from(JSON.stringify(body)),
+    });
+    if (response.code !== 0) throw new Error(`creating group ${group} failed: ${response.remark}`);
+    return group;
+  }
   await createGroup(under.broker, {
     groupName: group,
     consumeMessageOrderly: options.orderly,
