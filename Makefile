@@ -97,7 +97,7 @@ test-e2e: deps peers java-client ## end-to-end: official Node + Java clients thr
 	  --test-global-setup=test/e2e/global-setup.ts $(TEST_FLAGS) 'test/e2e/**/*.test.ts'
 
 .PHONY: test
-test: typecheck lint test-unit test-integration test-e2e test-operator ## everything CI runs
+test: typecheck lint test-unit test-integration test-e2e test-operator test-images ## everything CI runs
 
 # ---- run ---------------------------------------------------------------------------------
 
@@ -105,6 +105,10 @@ test: typecheck lint test-unit test-integration test-e2e test-operator ## everyt
 test-operator: deps kube-peers ## operator tests against a real Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, KWOK)
 	node operator/scripts/gen-crd.ts --check
 	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FLAGS) 'test/kube/**/*.test.ts' 'test/operator/**/*.test.ts'
+
+.PHONY: test-images
+test-images: deps ## image contents without a container engine: emulate images/*/Dockerfile, start the proxy and operator read-only
+	node --test --test-reporter=spec $(TEST_FLAGS) 'test/images/**/*.test.ts'
 
 .PHONY: crds
 crds: deps ## regenerate crds/ from operator/src/api/schema.ts
