@@ -136,6 +136,10 @@ bench-remoting: deps peers ## concurrent 1 KiB sends through one Remoting connec
 bench: deps peers ## publish throughput/latency side by side: direct Remoting, the Apache Java proxy, this proxy (1 KiB, 1/16/64 in flight)
 	node test/bench/publish.bench.ts
 
+.PHONY: bench-operator
+bench-operator: deps kube-peers ## operator: apply→children/Ready latency, N RocketMQProxies (RMQP_BENCH_OPERATOR_N, default 500) time and RSS, steady-state CPU
+	node test/bench/operator.bench.ts
+
 .PHONY: clean
 clean: ## remove build outputs (keeps the cache)
 	rm -rf proxy/gen coverage .tmp

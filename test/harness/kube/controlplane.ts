@@ -44,6 +44,13 @@ export interface ControlPlaneOptions {
   /** Progress lines (default: silent). */
   log?: ((line: string) => void) | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * Room for benchmarks with hundreds of workloads: the Service ClusterIP range (default
+   * SERVICE_CLUSTER_IP_RANGE, a /24: about 250 ClusterIP Services) and the fake node's pod capacity
+   * (default 110; CPU and memory capacity grow with it so requests never limit scheduling).
+   */
+  serviceClusterIpRange?: string | undefined;
+  nodePods?: number | undefined;
 }
 
 export interface ControlPlane {
@@ -188,7 +195,7 @@ async function startOnce(
     const apiserver = spawnComponent(
       'kube-apiserver',
       'kube-apiserver',
-      apiserverArgs(ports, etcdUrl, files),
+      apiserverArgs(ports, etcdUrl, files, options.serviceClusterIpRange ?? SERVICE_CLUSTER_IP_RANGE),
     );
     // Before /readyz the serving certificate may not exist yet, so these probes skip verification.
     const insecure: KubeEndpoint = { server, token };
@@ -215,7 +222,7 @@ async function startOnce(
     ]);
     const kwok = spawnComponent('kwok', 'kwok', kwokArgs(files.kubeconfig, binaries.stagesDir));
 
-    await createFakeNode(endpoint);
+    await createFakeNode(endpoint, options.nodePods ?? 110);
     await waitFor(kwok, deadline, `node ${FAKE_NODE_NAME} Ready (KWOK)`, async () =>
       hasTrueCondition(await kubeGet(endpoint, `/api/v1/nodes/${FAKE_NODE_NAME}`), 'Ready'),
     );
@@ -305,7 +312,12 @@ function etcdArgs(dir: string, ports: Ports): string[] {
   ];
 }
 
-function apiserverArgs(ports: Ports, etcdUrl: string, files: StaticFiles): string[] {
+function apiserverArgs(
+  ports: Ports,
+  etcdUrl: string,
+  files: StaticFiles,
+  serviceClusterIpRange: string,
+): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     `--bind-address=${HOST}`,
@@ -317,7 +329,7 @@ function apiserverArgs(ports: Ports, etcdUrl: string, files: StaticFiles): strin
     `--service-account-issuer=https://${HOST}:${ports.apiserver}`,
     `--service-account-key-file=${files.saPub}`,
     `--service-account-signing-key-file=${files.saKey}`,
-    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+    `--service-cluster-ip-range=${serviceClusterIpRange}`,
     '--allow-privileged=true',
     // A 127.0.0.1 endpoint for the `kubernetes` Service would fail Endpoints validation.
     '--endpoint-reconciler-type=none',
@@ -397,8 +409,12 @@ function schedulerConfigYaml(kubeconfig: string): string {
 }
 
 /** A Node KWOK adopts (by annotation). No taint: pods schedule onto it without tolerations. */
-async function createFakeNode(endpoint: KubeEndpoint): Promise<void> {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+async function createFakeNode(endpoint: KubeEndpoint, pods: number): Promise<void> {
+  const resources = {
+    cpu: String(Math.max(32, pods)),
+    memory: `${Math.max(256, pods)}Gi`,
+    pods: String(pods),
+  };
   const node = {
     apiVersion: 'v1',
     kind: 'Node',
