@@ -241,6 +241,9 @@ async function main(): Promise<void> {
     const restartsDuring =
       (await metric(httpPort, 'rocketmq_proxy_operator_watch_restarts_total')) - restartsBefore;
     const steadyCpuPct = ((steady.cpuSeconds - settled.cpuSeconds) / wallS) * 100;
+    // The V8 heap behind the RSS (prom-client's process metrics on the operator's /metrics).
+    const heapUsed = await metric(httpPort, 'nodejs_heap_size_used_bytes');
+    const heapTotal = await metric(httpPort, 'nodejs_heap_size_total_bytes');
     const memory = kube.memory();
 
     const lines = [
@@ -252,6 +255,7 @@ async function main(): Promise<void> {
       `${N} → all Ready:     ${allReadyMs === undefined ? `timed out (${ready}/${N})` : seconds(allReadyMs)}`,
       `operator CPU during the burst: ${burstCpu.toFixed(1)} s`,
       `operator RSS: idle ${mib(idle.rssKib)}, peak ${mib(Math.max(peakRssKib, steady.hwmKib))} (VmHWM ${mib(steady.hwmKib)}), settled ${mib(settled.rssKib)}, after the window ${mib(steady.rssKib)}`,
+      `operator V8 heap after the window: ${(heapUsed / 2 ** 20).toFixed(0)} MiB used of ${(heapTotal / 2 ** 20).toFixed(0)} MiB`,
       `steady state over ${wallS.toFixed(0)} s: operator CPU ${steadyCpuPct.toFixed(2)} % of one core, ${reconcilesDuring} reconciles, ${restartsDuring} watch restarts`,
       `control plane RSS: ${Object.entries(memory)
         .map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(0)} MiB`)

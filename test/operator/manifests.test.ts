@@ -10,7 +10,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { RocketMQProxy } from '../../operator/src/api/types.ts';
 import { type RunningOperator, startOperator } from '../../operator/src/operator.ts';
-import { ContentType, HttpsKubeClient, type KubeClient } from '../../operator/src/runtime/client.ts';
+import {
+  ContentType,
+  HttpsKubeClient,
+  KubeApiError,
+  type KubeClient,
+} from '../../operator/src/runtime/client.ts';
 import { type Kind, Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
 import { clientFor, createNamespace, eventually, installCrd, quietLog, SETUP_TIMEOUT_MS } from './support.ts';
@@ -87,7 +92,8 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
     }
   });
 
-  test('an operator with only the manifests RBAC reconciles the minimal sample to Ready', async () => {
+  /** A client holding only the operator ServiceAccount's token. */
+  async function serviceAccountClient(): Promise<KubeClient> {
     const token = await admin.request<{ status: { token: string } }>(
       'POST',
       '/api/v1/namespaces/rmqproxy-system/serviceaccounts/rocketmq-proxy-operator/token',
@@ -106,8 +112,12 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
       contexts: [{ name: 'c', cluster: 'c', user: 'sa' }],
       currentContext: 'c',
     });
+    return new HttpsKubeClient(config);
+  }
+
+  test('an operator with only the manifests RBAC reconciles the minimal sample to Ready', async () => {
     operator = await startOperator({
-      client: new HttpsKubeClient(config),
+      client: await serviceAccountClient(),
       log: quietLog,
       leaderElection: { namespace: 'rmqproxy-system', identity: 'rbac-test' },
     });
@@ -136,12 +146,76 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
       0,
       'no reconcile failed for lack of permissions',
     );
+    assert.equal(
+      (await operator.metrics.watchRestarts.get()).values.reduce((sum, v) => sum + v.value, 0),
+      0,
+      'no watch failed for lack of permissions (incl. the CRD watches of the optional integrations)',
+    );
     await operator.stop();
     const released = await admin.request<{ spec: { holderIdentity?: string } }>(
       'GET',
       resourcePath(Kinds.Lease, 'rmqproxy-system', 'rocketmq-proxy-operator'),
     );
     assert.equal(released.spec.holderIdentity ?? '', '', 'the Lease is released on shutdown');
+    operator = undefined;
+  });
+
+  test('namespaced install (manifests/namespaced): with --namespaces and only RoleBindings, the sample gets Ready; other namespaces stay out of reach', async () => {
+    // Drop the cluster-wide binding of the default install, so only the namespaced RBAC is left.
+    await admin.request(
+      'DELETE',
+      resourcePath(EXTRA_KINDS['ClusterRoleBinding']!, undefined, 'rocketmq-proxy-operator'),
+    );
+    await createNamespace(admin, 'rocketmq');
+    for (const file of ['manifests/namespaced/rbac.yaml', 'manifests/namespaced/rolebinding.yaml'])
+      for (const doc of docs(file)) await applyDoc(admin, doc);
+    const kustomization = parseAllDocuments(
+      readFileSync('manifests/namespaced/kustomization.yaml', 'utf8'),
+    )[0]!.toJS() as {
+      patches: { patch: string }[];
+    };
+    assert.match(
+      kustomization.patches[0]!.patch,
+      /--namespaces=rocketmq/,
+      'the Deployment patch names the bound namespace',
+    );
+    const client = await serviceAccountClient();
+    await assert.rejects(
+      client.request('GET', resourcePath(Kinds.Deployment, 'samples')),
+      (error: unknown) => error instanceof KubeApiError && error.code === 403,
+      'no access outside the bound namespace',
+    );
+    operator = await startOperator({
+      client,
+      log: quietLog,
+      namespaces: ['rocketmq'],
+      leaderElection: { namespace: 'rmqproxy-system', identity: 'namespaced-test' },
+    });
+    const [sample] = docs('manifests/samples/minimal.yaml');
+    await applyDoc(admin, { ...sample!, metadata: { ...sample!.metadata, namespace: 'rocketmq' } });
+    await eventually(
+      'the sample Ready in rocketmq',
+      async () => {
+        const p = await admin.request<RocketMQProxy>(
+          'GET',
+          resourcePath(Kinds.RocketMQProxy, 'rocketmq', 'proxy'),
+        );
+        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+      },
+      90_000,
+    );
+    assert.equal(
+      (await operator.metrics.reconciles.get()).values.find((v) => v.labels['result'] === 'error')?.value ??
+        0,
+      0,
+      'no reconcile failed for lack of permissions',
+    );
+    assert.equal(
+      (await operator.metrics.watchRestarts.get()).values.reduce((sum, v) => sum + v.value, 0),
+      0,
+      'every watch (namespaced kinds and the two CRDs) is allowed',
+    );
+    await operator.stop();
     operator = undefined;
   });
 });

@@ -37,6 +37,11 @@ export interface InformerOptions {
   /** e.g. metadata.name=foo: one object by name (a CRD whose presence matters). */
   fieldSelector?: string | undefined;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Trims each object before it is cached (e.g. drop metadata.managedFields, often the largest part of
+   * an object): the cache holds every watched object for the operator's lifetime.
+   */
+  transform?: ((object: KubeObject) => void) | undefined;
   /** Called each time the informer starts over after an error or a 410 (for metrics). */
   onRestart?: (reason: string) => void;
 }
@@ -166,6 +171,7 @@ export class Informer<T extends KubeObject> {
     } while (continueToken);
     const seen = new Set<string>();
     for (const item of items) {
+      this.#options.transform?.(item);
       const key = objectKey(item);
       seen.add(key);
       const previous = this.#cache.get(key);
@@ -209,6 +215,7 @@ export class Informer<T extends KubeObject> {
       throw new KubeApiError('WATCH', this.#path(), status.code ?? 500, status, '');
     }
     const object = event.object as unknown as T;
+    if (event.type !== 'BOOKMARK' && object.metadata) this.#options.transform?.(object);
     const rv = object.metadata?.resourceVersion;
     if (rv) this.#resourceVersion = rv;
     if (event.type === 'BOOKMARK') return;

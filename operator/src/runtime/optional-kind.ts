@@ -23,6 +23,8 @@ export interface OptionalKindOptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   onPresenceChange: (available: boolean) => void;
   onObject: Handler<KubeObject>;
+  /** Informer restarts (errors, 410s) of the CRD watch and of the object watches, for metrics. */
+  onRestart?: (kind: string, reason: string) => void;
 }
 
 /** Established, not being deleted, and serving the version of `kind`. */
@@ -53,8 +55,17 @@ export class OptionalKind {
     this.#crd = new Informer<CrdObject>(client, {
       kind: Kinds.CustomResourceDefinition,
       fieldSelector: `metadata.name=${crdNameOf(options.kind)}`,
+      // Only presence and conditions matter: drop the (large) schema and managedFields.
+      transform: (object) => {
+        delete object.metadata.managedFields;
+        const crd = object as CrdObject & { spec?: { versions?: { schema?: unknown }[] } };
+        for (const version of crd.spec?.versions ?? []) delete version.schema;
+      },
       log: options.log,
-      onRestart: () => this.#answered(),
+      onRestart: (reason) => {
+        this.#answered();
+        options.onRestart?.(Kinds.CustomResourceDefinition.kind, reason);
+      },
     });
     this.#crd.on(() => this.#update());
     void this.#crd.synced.then(() => this.#answered());
@@ -98,6 +109,10 @@ export class OptionalKind {
           namespace,
           labelSelector: this.#o.labelSelector,
           log: this.#o.log,
+          onRestart: (reason) => this.#o.onRestart?.(this.#o.kind.kind, reason),
+          transform: (object) => {
+            delete object.metadata.managedFields;
+          },
         });
         informer.on(this.#o.onObject);
         informer.start();
