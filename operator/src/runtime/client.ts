@@ -10,7 +10,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface Status {
@@ -93,12 +93,41 @@ function parseStatus(raw: string): Status | undefined {
 export class HttpsKubeClient implements KubeClient {
   readonly #config: KubeConfig;
   readonly #server: URL;
+  readonly #viaProxy: boolean;
+  #keepAlive: { material: string; agent: Agent } | undefined;
 
   constructor(config: KubeConfig) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.#config = config;
     this.#server = new URL(cluster.server);
+    this.#viaProxy = Boolean(cluster.proxyUrl);
+  }
+
+  /**
+   * client-node's agent does not keep connections alive, so every request would pay a TLS handshake
+   * (most of the operator's CPU when it reconciles hundreds of objects). Use a keep-alive agent with the
+   * same TLS material instead — a new one if the material changes (rotated client certificates).
+   */
+  #keepAliveAgent(options: RequestOptions): Agent {
+    const material = JSON.stringify([options.ca, options.cert, options.key, options.rejectUnauthorized]);
+    if (this.#keepAlive?.material !== material) {
+      this.#keepAlive?.agent.destroy();
+      this.#keepAlive = {
+        material,
+        agent: new Agent({
+          keepAlive: true,
+          maxFreeSockets: 16,
+          ...(options.ca !== undefined ? { ca: options.ca } : {}),
+          ...(options.cert !== undefined ? { cert: options.cert } : {}),
+          ...(options.key !== undefined ? { key: options.key } : {}),
+          ...(options.rejectUnauthorized !== undefined
+            ? { rejectUnauthorized: options.rejectUnauthorized }
+            : {}),
+        }),
+      };
+    }
+    return this.#keepAlive.agent;
   }
 
   async #options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions> {
@@ -112,6 +141,7 @@ export class HttpsKubeClient implements KubeClient {
       headers: { Accept: 'application/json', ...headers },
     };
     await this.#config.applyToHTTPSOptions(options);
+    if (!this.#viaProxy && this.#server.protocol === 'https:') options.agent = this.#keepAliveAgent(options);
     return options;
   }
 
