@@ -5,7 +5,7 @@
  * message fails once and is redelivered.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { eventually } from '../support/broker.ts';
 import { freshGroup, freshTopic, publishDirect } from './consume-support.ts';
 import {
@@ -24,13 +24,12 @@ let under: ProxyUnderTest;
 const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 before(async () => {
+  // Runs last. The Node client's RpcClientManager starts a 60 s interval per client that shutdown()
+  // does not always clear, which keeps this file's process alive after every test passed.
+  onCleanup(() => {
+    setTimeout(() => process.exit(), 5000).unref();
+  });
   under = await startProxyUnderTest();
-});
-
-// PushConsumer.shutdown() can wait for ever on its message cache, and its RPC client manager's
-// interval then keeps the process alive after every test passed: end the file once cleanup had time.
-after(() => {
-  setTimeout(() => process.exit(), 60_000).unref();
 });
 
 type View = Parameters<ConstructorParameters<typeof PushConsumer>[0]['messageListener']['consume']>[0];
@@ -47,7 +46,9 @@ async function pushConsumer(group: string, topic: string, consume: (message: Vie
       consume: (message: View) => (consume(message) ? ConsumeResult.SUCCESS : ConsumeResult.FAILURE),
     },
   });
-  onCleanup(() => withTimeout(consumer.shutdown(), 15_000, 'PushConsumer.shutdown()').catch(() => undefined));
+  // shutdown() first waits for its in-flight long poll (up to 20 s); the proxy must outlive it, or its
+  // listener waits for the client's open connection.
+  onCleanup(() => withTimeout(consumer.shutdown(), 45_000, 'PushConsumer.shutdown()').catch(() => undefined));
   await withTimeout(consumer.startup(), 30_000, 'PushConsumer.startup()');
   return consumer;
 }
@@ -85,7 +86,7 @@ describe('official Node PushConsumer through the proxy', () => {
       requestTimeout: 10_000,
       logger: quietLogger,
     });
-    onCleanup(() => producer.shutdown());
+    onCleanup(() => withTimeout(producer.shutdown(), 15_000, 'Producer.shutdown()').catch(() => undefined));
     await withTimeout(producer.startup(), 30_000, 'Producer.startup()');
     const consumed = new Map<string, string[]>();
     let failures = 0;
