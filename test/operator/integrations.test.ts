@@ -287,11 +287,15 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     };
 
     const first = await issue(40 * 86_400_000, '2099-01-01T00:00:00Z');
+    // The Secret and the Certificate status change separately; each change enqueues the RocketMQProxy.
     const ready = await proxyWhere(
       'cm',
       'c',
-      'Ready with the issued certificate',
-      (p) => condition(p, 'Ready')?.status === 'True' && p.status?.tls?.notAfter === first.notAfter,
+      'Ready with the issued certificate and its renewal time',
+      (p) =>
+        condition(p, 'Ready')?.status === 'True' &&
+        p.status?.tls?.notAfter === first.notAfter &&
+        p.status.tls.renewAt === '2099-01-01T00:00:00Z',
     );
     assert.deepEqual(ready.status?.tls, {
       secretName: 'c-tls',

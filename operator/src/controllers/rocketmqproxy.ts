@@ -176,7 +176,11 @@ export class RocketMQProxyController {
   }
 
   get synced(): boolean {
-    return this.#all().every((informer) => informer.hasSynced);
+    return (
+      this.#all().every((informer) => informer.hasSynced) &&
+      this.#podMonitors.hasAnswered &&
+      this.#certManagerCertificates.hasAnswered
+    );
   }
 
   /** Starts the informers, waits for their first list, then starts the workers. */

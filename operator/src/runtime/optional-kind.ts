@@ -42,6 +42,7 @@ export class OptionalKind {
   readonly #crd: Informer<CrdObject>;
   #objects: Informer<KubeObject>[] = [];
   #available = false;
+  #hasAnswered = false;
   #answered: () => void = () => {};
   /** Resolves on the first answer about the CRD: listed (present or not) or the first error. */
   readonly answered: Promise<void>;
@@ -50,7 +51,10 @@ export class OptionalKind {
     this.#client = client;
     this.#o = options;
     this.answered = new Promise((resolvePromise) => {
-      this.#answered = resolvePromise;
+      this.#answered = () => {
+        this.#hasAnswered = true;
+        resolvePromise();
+      };
     });
     this.#crd = new Informer<CrdObject>(client, {
       kind: Kinds.CustomResourceDefinition,
@@ -73,6 +77,11 @@ export class OptionalKind {
 
   get kind(): Kind {
     return this.#o.kind;
+  }
+
+  /** True once `answered` has resolved (for readiness). */
+  get hasAnswered(): boolean {
+    return this.#hasAnswered;
   }
 
   get available(): boolean {
