@@ -183,6 +183,28 @@ export interface StartConsumerOptions extends JavaClientConnection {
   awaitMs?: number | undefined;
 }
 
+export interface StartPushConsumerOptions extends JavaClientConnection {
+  consumer: string;
+  group: string;
+  topic: string;
+  filter?: string | undefined;
+  /** Consumption threads (default 4). */
+  threads?: number | undefined;
+}
+
+/**
+ * A user property the push consumer's listener obeys: `FAILURE` makes it answer ConsumeResult.FAILURE
+ * for that message (anything else, or none, answers SUCCESS).
+ */
+export const CONSUME_RESULT_PROPERTY = 'rmqp-consume-result';
+
+/** One call of a push consumer's listener, with what it returned and when (epoch ms). */
+export interface ConsumedEvent extends ReceivedMessage {
+  consumer: string;
+  result: 'SUCCESS' | 'FAILURE';
+  at: number;
+}
+
 /** A failed command: the Java exception's class, message and (when it carries one) the response code. */
 export class JavaClientError extends Error {
   readonly type: string;
@@ -223,6 +245,8 @@ export class JavaClient {
   /** Temp dir: user.home (client logs under logs/rocketmq) and the driver's stderr. */
   readonly dir: string;
   readonly checks: CheckEvent[] = [];
+  /** Every push consumer listener call so far, in the order the listeners ran. */
+  readonly consumed: ConsumedEvent[] = [];
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #pending = new Map<number, Pending>();
   readonly #checkWaiters = new Set<() => void>();
@@ -309,6 +333,12 @@ export class JavaClient {
       for (const wake of this.#checkWaiters) wake();
       return;
     }
+    if (message['event'] === 'consumed') {
+      const { event: _event, ...consumed } = message;
+      this.consumed.push(decodeMessage(consumed as unknown as WireMessage) as ConsumedEvent);
+      for (const wake of this.#checkWaiters) wake();
+      return;
+    }
     const id = message['id'];
     if (typeof id !== 'number') return;
     const pending = this.#pending.get(id);
@@ -389,6 +419,42 @@ export class JavaClient {
 
   async ack(consumer: string, messageId: string): Promise<void> {
     await this.command('consumer.ack', { consumer, messageId });
+  }
+
+  /** Extends a received message's invisibility; the driver keeps the renewed receipt for a later ack. */
+  async changeInvisibleDuration(consumer: string, messageId: string, invisibleMs: number): Promise<void> {
+    await this.command('consumer.changeInvisible', { consumer, messageId, invisibleMs });
+  }
+
+  async startPushConsumer(options: StartPushConsumerOptions): Promise<void> {
+    await this.command('push.start', { ...options });
+  }
+
+  async closePushConsumer(consumer: string): Promise<void> {
+    await this.command('push.close', { consumer });
+  }
+
+  /** Waits until `predicate` holds over the push consumers' listener calls seen so far. */
+  async waitForConsumed(
+    predicate: (consumed: readonly ConsumedEvent[]) => boolean,
+    timeoutMs: number,
+  ): Promise<ConsumedEvent[]> {
+    if (predicate(this.consumed)) return [...this.consumed];
+    return new Promise((resolvePromise, reject) => {
+      const wake = (): void => {
+        if (!predicate(this.consumed)) return;
+        clearTimeout(timer);
+        this.#checkWaiters.delete(wake);
+        resolvePromise([...this.consumed]);
+      };
+      const timer = setTimeout(() => {
+        this.#checkWaiters.delete(wake);
+        reject(
+          new Error(`push consumption incomplete after ${timeoutMs} ms (${this.consumed.length} calls seen)`),
+        );
+      }, timeoutMs);
+      this.#checkWaiters.add(wake);
+    });
   }
 
   async closeConsumer(consumer: string): Promise<void> {

@@ -5,6 +5,7 @@
  *   stdin   {"id": 1, "op": "producer.start", ...}
  *   stdout  {"id": 1, "ok": true, ...}  or  {"id": 1, "ok": false, "error": {"type", "message", "code"}}
  *           {"event": "check", ...}      (a transaction checker call; no id)
+ *           {"event": "consumed", ...}   (a push consumer's listener call and the result it returned; no id)
  *           {"event": "ready"}           (once, at start-up)
  *
  * Commands run concurrently (a send can wait on the proxy while another command is served). Everything the
@@ -32,6 +33,8 @@ import org.apache.rocketmq.client.apis.ClientException;
 import org.apache.rocketmq.client.apis.ClientServiceProvider;
 import org.apache.rocketmq.client.apis.consumer.FilterExpression;
 import org.apache.rocketmq.client.apis.consumer.FilterExpressionType;
+import org.apache.rocketmq.client.apis.consumer.ConsumeResult;
+import org.apache.rocketmq.client.apis.consumer.PushConsumer;
 import org.apache.rocketmq.client.apis.consumer.SimpleConsumer;
 import org.apache.rocketmq.client.apis.message.Message;
 import org.apache.rocketmq.client.apis.message.MessageBuilder;
@@ -48,6 +51,7 @@ public final class RmqpClientDriver {
     private static final ClientServiceProvider PROVIDER = ClientServiceProvider.loadService();
     private static final Map<String, Producer> PRODUCERS = new ConcurrentHashMap<>();
     private static final Map<String, SimpleConsumer> CONSUMERS = new ConcurrentHashMap<>();
+    private static final Map<String, PushConsumer> PUSH_CONSUMERS = new ConcurrentHashMap<>();
     /** Received messages by consumer name + message id, so a later ack can name them. */
     private static final Map<String, MessageView> RECEIVED = new ConcurrentHashMap<>();
     /** A user property that overrides the checker's answer for one message (see java-client.ts). */
@@ -118,8 +122,14 @@ public final class RmqpClientDriver {
                 return receive(c);
             case "consumer.ack":
                 return ack(c);
+            case "consumer.changeInvisible":
+                return changeInvisible(c);
             case "consumer.close":
                 return close(CONSUMERS.remove(Json.string(c, "consumer")));
+            case "push.start":
+                return startPushConsumer(c);
+            case "push.close":
+                return close(PUSH_CONSUMERS.remove(Json.string(c, "consumer")));
             case "ping":
                 return new LinkedHashMap<>();
             default:
@@ -277,6 +287,45 @@ public final class RmqpClientDriver {
         return new LinkedHashMap<>();
     }
 
+    private static Map<String, Object> changeInvisible(Map<String, Object> c) throws ClientException {
+        String name = Json.string(c, "consumer");
+        MessageView view = RECEIVED.get(name + "/" + Json.string(c, "messageId"));
+        if (view == null) {
+            throw new IllegalArgumentException("no received message " + c.get("messageId"));
+        }
+        // The client swaps the view's receipt handle for the new one, so a later ack uses the right handle.
+        CONSUMERS.get(name).changeInvisibleDuration(view, Duration.ofMillis(Json.number(c, "invisibleMs", 15000)));
+        return new LinkedHashMap<>();
+    }
+
+    /**
+     * A push consumer whose listener reports every call as a "consumed" event. It answers SUCCESS unless
+     * the message carries the user property "rmqp-consume-result" = FAILURE (to exercise redelivery).
+     */
+    private static Map<String, Object> startPushConsumer(Map<String, Object> c) throws ClientException {
+        String name = Json.string(c, "consumer");
+        String filter = c.get("filter") == null ? "*" : Json.string(c, "filter");
+        PushConsumer consumer = PROVIDER.newPushConsumerBuilder()
+            .setClientConfiguration(configuration(c))
+            .setConsumerGroup(Json.string(c, "group"))
+            .setSubscriptionExpressions(Map.of(Json.string(c, "topic"), new FilterExpression(filter, FilterExpressionType.TAG)))
+            .setConsumptionThreadCount((int) Json.number(c, "threads", 4))
+            .setMessageListener(view -> {
+                ConsumeResult result = "FAILURE".equals(view.getProperties().get("rmqp-consume-result"))
+                    ? ConsumeResult.FAILURE : ConsumeResult.SUCCESS;
+                Map<String, Object> event = messageJson(view);
+                event.put("event", "consumed");
+                event.put("consumer", name);
+                event.put("result", result.name());
+                event.put("at", System.currentTimeMillis());
+                emit(event);
+                return result;
+            })
+            .build();
+        PUSH_CONSUMERS.put(name, consumer);
+        return new LinkedHashMap<>();
+    }
+
     private static Map<String, Object> close(AutoCloseable client) throws Exception {
         if (client != null) {
             client.close();
@@ -286,6 +335,13 @@ public final class RmqpClientDriver {
 
     private static void closeAll() {
         for (AutoCloseable client : new ArrayList<AutoCloseable>(PRODUCERS.values())) {
+            try {
+                client.close();
+            } catch (Exception ignored) {
+                // Exiting anyway.
+            }
+        }
+        for (AutoCloseable client : new ArrayList<AutoCloseable>(PUSH_CONSUMERS.values())) {
             try {
                 client.close();
             } catch (Exception ignored) {
