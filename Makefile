@@ -136,6 +136,10 @@ bench-remoting: deps peers ## concurrent 1 KiB sends through one Remoting connec
 bench: deps peers ## publish throughput/latency side by side: direct Remoting, the Apache Java proxy, this proxy (1 KiB, 1/16/64 in flight)
 	node test/bench/publish.bench.ts
 
+.PHONY: bench-consume
+bench-consume: deps peers ## consumption side by side: Apache Java proxy vs this proxy, publish+receive+ack msgs/s, publish→receive p50/p99, peak RSS
+	node test/bench/consume.bench.ts
+
 .PHONY: bench-operator
 bench-operator: deps kube-peers ## operator: apply→children/Ready latency, N RocketMQProxies (RMQP_BENCH_OPERATOR_N, default 500) time and RSS, steady-state CPU
 	node test/bench/operator.bench.ts
