@@ -58,7 +58,28 @@ program
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      let operator: Awaited<ReturnType<typeof startOperator>>;
+      // Signal handlers first: a SIGTERM while starting (a standby waiting for the Lease, informers
+      // listing) must still end the process cleanly rather than by the default signal action.
+      let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
+      let signals = 0;
+      const stopNow = (running: Awaited<ReturnType<typeof startOperator>>): void => {
+        log.info('shutting down');
+        running.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error(`shutdown: ${String(error)}`);
+            process.exit(1);
+          },
+        );
+      };
+      const shutdown = (): void => {
+        if (++signals > 1) process.exit(1);
+        // Not started yet: nothing is reconciling and no Lease is held for long (it expires).
+        if (operator) stopNow(operator);
+        else process.exit(0);
+      };
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
       try {
         operator = await startOperator({
           kubeconfig: opts.kubeconfig,
@@ -79,20 +100,6 @@ program
       log.info(
         `running; watching ${namespaces.length > 0 ? namespaces.join(', ') : 'all namespaces'}; http :${operator.httpPort}`,
       );
-      let signals = 0;
-      const shutdown = (): void => {
-        if (++signals > 1) process.exit(1);
-        log.info('shutting down');
-        operator.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            log.error(`shutdown: ${String(error)}`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', shutdown);
-      process.on('SIGINT', shutdown);
     },
   );
 

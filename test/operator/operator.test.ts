@@ -435,10 +435,11 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     const status = { ...stale.status, configHash: 'forced-by-test' };
     await operator.controller.writeStatus(stale, status);
     const conflictsAfter = (await operator.metrics.conflicts.get()).values[0]?.value ?? 0;
-    assert.equal(
-      conflictsAfter - conflictsBefore,
-      1,
-      'exactly one 409 from the real API server, then a retry',
+    // At least one: the counter is process-wide, and on a loaded machine a reconcile of an earlier
+    // test's RocketMQProxy may meet its own 409 in the same window.
+    assert.ok(
+      conflictsAfter - conflictsBefore >= 1,
+      'a 409 from the real API server, then a retry (the write below landed)',
     );
     assert.equal((await getProxy(ns, 'k')).status?.configHash, 'forced-by-test');
     // The operator's own next pass restores the truth (level-based).
