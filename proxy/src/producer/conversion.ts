@@ -109,8 +109,18 @@ function validateMessageGroup(group: string, limits: ProducerLimits): void {
  */
 export function requireKnownEnum(values: object, value: number | null | undefined, field: string): void {
   if (value === null || value === undefined) return;
-  if (!(Object.values(values) as unknown[]).includes(value))
-    fail(Code.BAD_REQUEST, `unknown ${field} value ${value}`);
+  if (!knownValues(values).has(value)) fail(Code.BAD_REQUEST, `unknown ${field} value ${value}`);
+}
+
+/** Each enum's values as a set, built once (this runs for every message sent). */
+const KNOWN_VALUES = new WeakMap<object, ReadonlySet<unknown>>();
+function knownValues(values: object): ReadonlySet<unknown> {
+  let known = KNOWN_VALUES.get(values);
+  if (known === undefined) {
+    known = new Set(Object.values(values));
+    KNOWN_VALUES.set(values, known);
+  }
+  return known;
 }
 
 /** Largest gunzipped body accepted (a bound against decompression bombs). */

@@ -5,7 +5,6 @@
  */
 import { RequestCode } from '../codes.ts';
 import { RemotingError } from '../errors.ts';
-import { extFields } from '../requests/ext-fields.ts';
 
 export interface SendHeader {
   producerGroup: string;
@@ -59,15 +58,24 @@ export function sendHeaderFormOf(code: number): SendHeaderForm {
   throw new RangeError(`request code ${code} is not a send request`);
 }
 
-/** The header's extFields in `form`; absent optional fields are omitted. */
+/** [field, key] pairs of each form, computed once: this runs for every message the proxy sends. */
+const FIELD_KEYS: Readonly<Record<SendHeaderForm, ReadonlyArray<readonly [keyof SendHeader, string]>>> = {
+  V1: (Object.keys(KEYS) as Array<keyof SendHeader>).map((name) => [name, KEYS[name].V1] as const),
+  V2: (Object.keys(KEYS) as Array<keyof SendHeader>).map((name) => [name, KEYS[name].V2] as const),
+};
+
+/** The header's extFields in `form`; absent optional fields are omitted (as `extFields` does). */
 export function encodeSendHeader(header: SendHeader, form: SendHeaderForm): Record<string, string> {
-  const fields: Record<string, string | number | boolean | undefined> = {};
-  for (const [name, keys] of Object.entries(KEYS) as Array<
-    [keyof SendHeader, (typeof KEYS)[keyof SendHeader]]
-  >) {
-    fields[keys[form]] = header[name];
+  const fields: Record<string, string> = {};
+  for (const [name, key] of FIELD_KEYS[form]) {
+    const value = header[name];
+    if (value === undefined) continue;
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new RangeError(`header field "${key}" must be a safe integer, got ${value}`);
+    }
+    fields[key] = String(value);
   }
-  return extFields(fields);
+  return fields;
 }
 
 /**
