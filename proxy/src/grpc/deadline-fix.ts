@@ -8,6 +8,10 @@
  * that export lets us clamp the header to the largest deadline a timer can hold before grpc-js reads
  * it. If a grpc-js release changes that shape, the fix reports itself as not applied (and the unit
  * test of long deadlines fails) rather than breaking the server.
+ *
+ * The same hook runs registered raw-header filters (`addRawHeaderFilter`): the server strips
+ * proxy-internal headers there, before grpc-js parses them, instead of in an interceptor, which
+ * costs a ServerInterceptingCall layer on every call.
  */
 import { createRequire } from 'node:module';
 
@@ -45,6 +49,18 @@ export function clampGrpcTimeout(value: string): string {
 }
 
 let applied: boolean | undefined;
+/** Run on the raw HTTP/2 request headers of every call, after the clamp, before grpc-js reads them. */
+const rawHeaderFilters = new Set<(headers: Headers) => void>();
+
+/**
+ * Registers `filter` (once, however often it is added) for every gRPC server in this process.
+ * Returns false when the hook cannot be installed: the caller must then filter some other way.
+ */
+export function addRawHeaderFilter(filter: (headers: Headers) => void): boolean {
+  if (!applyDeadlineFix()) return false;
+  rawHeaderFilters.add(filter);
+  return true;
+}
 
 /** Installs the clamp once per process; returns whether it is in place. */
 export function applyDeadlineFix(): boolean {
@@ -65,6 +81,7 @@ export function applyDeadlineFix(): boolean {
     ) => {
       const timeout = headers[TIMEOUT_HEADER];
       if (typeof timeout === 'string') headers[TIMEOUT_HEADER] = clampGrpcTimeout(timeout);
+      for (const filter of rawHeaderFilters) filter(headers);
       return original(interceptors, stream, headers, ...rest);
     };
     wrapped.deadlineClamped = true;

@@ -185,6 +185,14 @@ export function isInternalHeader(key: string): boolean {
   );
 }
 
+/**
+ * The same for the raw HTTP/2 headers of a call (keys arrive lower-cased), before grpc-js turns them
+ * into Metadata: no copy of the map, no Metadata work for keys that are dropped anyway.
+ */
+export function stripInternalRawHeaders(headers: Record<string, unknown>): void {
+  for (const key of Object.keys(headers)) if (isInternalHeader(key)) delete headers[key];
+}
+
 /** Removes proxy-internal keys a client sent; returns the removed keys (for a debug log). */
 export function stripInternalHeaders(metadata: Metadata): string[] {
   const removed = Object.keys(metadata.getMap()).filter(isInternalHeader);

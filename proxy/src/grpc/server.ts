@@ -14,8 +14,8 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { TlsMode } from '../config/schema.ts';
-import { applyDeadlineFix } from './deadline-fix.ts';
-import { stripInternalHeaders } from './metadata.ts';
+import { addRawHeaderFilter, applyDeadlineFix } from './deadline-fix.ts';
+import { stripInternalHeaders, stripInternalRawHeaders } from './metadata.ts';
 import { MESSAGING_SERVICE, type MessagingHandlers } from './service-definition.ts';
 import { type ConnectionRoute, peekFirstByte, routeFor } from './sniff.ts';
 import type { TlsMaterial } from './tls.ts';
@@ -57,7 +57,10 @@ export interface RunningGrpcServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Client-sent copies of proxy-internal headers never reach a handler (§3.1). */
+/**
+ * Client-sent copies of proxy-internal headers never reach a handler (§3.1). Only used when the raw
+ * header hook (deadline-fix.ts) cannot be installed: that hook does the same without an interceptor.
+ */
 const sanitizeHeaders: ServerInterceptor = (_method, call) =>
   new ServerInterceptingCall(call, {
     start: (next) =>
@@ -81,7 +84,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     'grpc.max_connection_idle_ms': options.idleTimeoutMs,
     // Java clients ping every 300 s without calls; never answer that with GOAWAY.
     'grpc.keepalive_permit_without_calls': 1,
-    interceptors: [sanitizeHeaders, ...(options.interceptors ?? [])],
+    interceptors: [
+      ...(addRawHeaderFilter(stripInternalRawHeaders) ? [] : [sanitizeHeaders]),
+      ...(options.interceptors ?? []),
+    ],
   });
   grpcServer.addService(MESSAGING_SERVICE, options.handlers as unknown as UntypedServiceImplementation);
 
