@@ -3,7 +3,6 @@
  * drive it: 0 success, 1 a runtime failure (e.g. the port is taken), 2 a usage or configuration error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { stringify } from 'yaml';
 import pkg from '../../../package.json' with { type: 'json' };
 import { CONFIG_KEYS, envVarName } from '../config/keys.ts';
 import { ConfigError } from '../config/layers.ts';
@@ -124,6 +123,8 @@ async function runServe(io: CliIo, args: ServeArgs): Promise<number> {
     throw error;
   }
   if (args.printConfig) {
+    // Loaded here only: the YAML library is 72 modules a plain start does not need.
+    const { stringify } = await import('yaml');
     io.stdout(stringify(resolved.config));
     return EXIT_OK;
   }

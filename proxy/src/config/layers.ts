@@ -3,7 +3,7 @@
  * one nested object while remembering which source set each value (so errors can say where a bad
  * value came from). Pure: the caller supplies file text, the environment and the flag values.
  */
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { CONFIG_KEYS, type ConfigKey, configKey, envVarName, LEGACY_ENV, type ValueKind } from './keys.ts';
 
 export interface Layer {
@@ -59,9 +59,16 @@ export function coerce(kind: ValueKind, text: string): unknown {
   }
 }
 
+/** The YAML library (72 modules), loaded on first use: starts without a config file never need it. */
+let yaml: typeof import('yaml') | undefined;
+function yamlLibrary(): typeof import('yaml') {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml;
+}
+
 /** Flattens a parsed YAML document; unknown keys are kept so the strict schema can name them. */
 export function fileLayer(text: string, fileName: string): Layer {
-  const document = parseDocument(text, { prettyErrors: true });
+  const document = yamlLibrary().parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => `${fileName}: ${error.message.split('\n')[0]}`));
   }
