@@ -341,4 +341,34 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     );
     await proxyWhere('cm', 'c', 'operator CA in use', (p) => p.status?.tls?.caSecretName === 'c-ca');
   });
+
+  test('TLS ipAddresses: an IPv6 SAN does not re-issue (or roll) on every pass; a malformed address is Degraded, nothing applied', async () => {
+    await createNamespace(client, 'v6');
+    await create('v6', 'six', spec({ tls: { ipAddresses: ['fd00::1', '10.0.0.1'] } }));
+    await proxyWhere('v6', 'six', 'Ready', (p) => condition(p, 'Ready')?.status === 'True');
+    const secret = await tryGet(Kinds.Secret, 'v6', 'six-tls');
+    const rv = (secret?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+    assert.ok(rv);
+    // Two more passes (annotation changes enqueue without a new generation).
+    for (const value of ['1', '2']) {
+      await client.request('PATCH', resourcePath(Kinds.RocketMQProxy, 'v6', 'six'), {
+        body: { metadata: { annotations: { poke: value } } },
+        contentType: ContentType.MERGE_PATCH,
+      });
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
+    }
+    const after = await tryGet(Kinds.Secret, 'v6', 'six-tls');
+    assert.equal(
+      (after?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion,
+      rv,
+      'the serving certificate with fd00::1 was kept',
+    );
+
+    await create('v6', 'bad', spec({ tls: { ipAddresses: ['10.0.0.300'] } }));
+    const bad = await proxyWhere('v6', 'bad', 'Degraded', (p) => condition(p, 'Degraded')?.status === 'True');
+    assert.equal(condition(bad, 'Degraded')?.reason, 'InvalidConfig');
+    assert.match(condition(bad, 'Degraded')?.message ?? '', /10\.0\.0\.300/);
+    assert.equal(await tryGet(Kinds.Deployment, 'v6', 'bad'), undefined, 'nothing half-applied');
+    assert.equal(await tryGet(Kinds.Secret, 'v6', 'bad-tls'), undefined);
+  });
 });

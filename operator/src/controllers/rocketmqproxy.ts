@@ -6,6 +6,7 @@
  * nothing polls — the only timed re-check is the certificate renewal time.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { Annotation, FIELD_MANAGER } from '../api/constants.ts';
 import {
   type ResolvedRocketMQProxy,
@@ -273,6 +274,18 @@ export class RocketMQProxyController {
     } catch (error) {
       if (!(error instanceof InvalidConfigError)) throw error;
       const message = `the proxy would refuse this configuration: ${error.problems.join('; ')}`;
+      events.record(cached, 'Warning', 'InvalidConfig', 'Reconcile', message);
+      await this.writeStatus(proxy, failedStatus(proxy, 'InvalidConfig', message, now));
+      this.#o.metrics.reconciles.inc({ result: 'invalid' });
+      return {};
+    }
+
+    // Not expressible in the schema without CEL's IP library (Kubernetes 1.31+): checked here instead.
+    const badAddresses = proxy.spec.tls.enabled
+      ? (proxy.spec.tls.ipAddresses ?? []).filter((ip) => isIP(ip) === 0)
+      : [];
+    if (badAddresses.length > 0) {
+      const message = `spec.tls.ipAddresses: not IP addresses: ${badAddresses.join(', ')}`;
       events.record(cached, 'Warning', 'InvalidConfig', 'Reconcile', message);
       await this.writeStatus(proxy, failedStatus(proxy, 'InvalidConfig', message, now));
       this.#o.metrics.reconciles.inc({ result: 'invalid' });

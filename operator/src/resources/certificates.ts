@@ -5,7 +5,7 @@
  * goes into the pod template); renewal happens `renewBefore` ahead of expiry so the roll finishes in time.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { issueCertificate, type KeyPairPem, keyMatches } from './x509.ts';
+import { canonicalIp, issueCertificate, type KeyPairPem, keyMatches } from './x509.ts';
 
 export interface ExistingSecret {
   data: Record<string, string>;
@@ -135,15 +135,23 @@ function serverProblem(
 }
 
 function sortedSans(dnsNames: readonly string[], ipAddresses: readonly string[]): string {
-  return [...dnsNames.map((n) => `DNS:${n}`), ...ipAddresses.map((ip) => `IP:${ip}`)].sort().join(',');
+  return [...dnsNames.map((n) => `DNS:${n}`), ...ipAddresses.map((ip) => `IP:${canonicalIp(ip)}`)]
+    .sort()
+    .join(',');
 }
 
-/** node:crypto renders SANs as "DNS:a, IP Address:1.2.3.4". */
+/**
+ * node:crypto renders SANs as "DNS:a, IP Address:1.2.3.4" and IPv6 as eight upper-case groups
+ * ("IP Address:FD00:0:0:0:0:0:0:1"), so addresses are compared in canonical form: otherwise "fd00::1" in
+ * the spec would never match its own certificate and every pass would re-issue it and roll the pods.
+ */
 export function sansOf(cert: X509Certificate): string {
   return (cert.subjectAltName ?? '')
     .split(', ')
     .filter(Boolean)
-    .map((entry) => entry.replace(/^IP Address:/, 'IP:'))
+    .map((entry) =>
+      entry.startsWith('IP Address:') ? `IP:${canonicalIp(entry.slice('IP Address:'.length))}` : entry,
+    )
     .sort()
     .join(',');
 }

@@ -149,18 +149,36 @@ function issuerDn(cert: X509Certificate): Buffer {
   return name(cn);
 }
 
-function ipBytes(ip: string): Buffer {
-  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
-  // IPv6: expand "::" and write eight 16-bit groups.
-  const [head = '', tail = ''] = ip.split('::');
+/**
+ * The 4 or 16 bytes of an IP address (iPAddress SAN encoding). IPv6 may use "::" and an embedded dotted
+ * IPv4 tail (::ffff:10.0.0.1). Throws on anything else: a malformed address must not become a SAN.
+ */
+export function ipBytes(ip: string): Buffer {
+  const family = isIP(ip);
+  if (family === 4) return Buffer.from(ip.split('.').map(Number));
+  if (family !== 6) throw new Error(`not an IP address: "${ip}"`);
+  let text = ip;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a = 0, b = 0, c = 0, d = 0] = dotted[1]!.split('.').map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail = ''] = text.split('::');
   const h = head ? head.split(':') : [];
-  const t = ip.includes('::') && tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  const t = text.includes('::') && tail ? tail.split(':') : [];
+  const groups = text.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
   const out = Buffer.alloc(16);
   groups.forEach((group, i) => {
     out.writeUInt16BE(Number.parseInt(group, 16), i * 2);
   });
   return out;
+}
+
+/** One spelling per address, for comparing SANs: dotted IPv4, or eight lowercase unpadded IPv6 groups. */
+export function canonicalIp(ip: string): string {
+  const bytes = ipBytes(ip);
+  if (bytes.length === 4) return [...bytes].join('.');
+  return Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2).toString(16)).join(':');
 }
 
 function toPem(label: string, der: Buffer): string {
