@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,8 +87,9 @@ describe('rocketmq-proxy CLI', () => {
     );
   });
 
-  test('--print-config shows the merged result: file < env < flags', async () => {
+  test('--print-config shows the merged result: file < env < flags', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'rmqp-cli-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'proxy.yaml');
     await writeFile(file, 'listen:\n  port: 9001\nlog:\n  level: debug\nadmin:\n  port: 9100\n');
     const { code, stdout } = await run(
