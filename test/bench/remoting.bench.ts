@@ -9,14 +9,21 @@
  * BENCH_CONCURRENCY (comma-separated, default 1,16,64), BENCH_MAX_SENDS (cap per N, default 2,000,000).
  */
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
-import { RemotingError, RemotingResponseError } from '../../proxy/src/remoting/errors.ts';
 import { masterAddress, parseRoute, routeRequest } from '../../proxy/src/remoting/requests/route.ts';
 import { parseSendResult, sendMessageRequest } from '../../proxy/src/remoting/requests/send.ts';
 import { call } from '../harness/remoting.ts';
 import { TOPICS } from '../harness/topology.ts';
-import { acquirePeers, log, mib, percentile, positiveNumber } from './support/load.ts';
+import {
+  acquirePeers,
+  ErrorTally,
+  type LoadResult,
+  log,
+  mib,
+  percentile,
+  positiveNumber,
+  runClosedLoop,
+} from './support/load.ts';
 
 const BODY_1K = Buffer.alloc(1024, 0x61);
 const TOPIC = TOPICS.normal;
@@ -57,30 +64,13 @@ class RssSampler {
   }
 }
 
-interface RunResult {
-  concurrency: number;
-  /** Sends that completed successfully inside the window. */
-  sent: number;
-  errors: number;
-  elapsedMs: number;
-  /** Latencies (ms) of the successful sends inside the window, sorted ascending. */
-  latencies: Float64Array;
+interface RunResult extends LoadResult {
   /** Memory usage at the highest sampled RSS. */
   peak: NodeJS.MemoryUsage;
 }
 
-/** Distinct error kinds with a count and the first message, so a failed run says what went wrong. */
-const errorKinds = new Map<string, { count: number; message: string }>();
-
-function recordError(error: unknown): void {
-  let kind = 'other';
-  if (error instanceof RemotingResponseError) kind = `response ${error.responseCode} (${error.errorCode})`;
-  else if (error instanceof RemotingError) kind = error.code;
-  const message = error instanceof Error ? error.message : String(error);
-  const seen = errorKinds.get(kind);
-  if (seen) seen.count++;
-  else errorKinds.set(kind, { count: 1, message });
-}
+/** Errors of every case, by kind (printed at the end). */
+const errorTally = new ErrorTally();
 
 /**
  * Runs `concurrency` send loops for `durationMs` (or until `maxSends` sends completed). Only sends that
@@ -94,62 +84,29 @@ async function run(
   durationMs: number,
   maxSends: number,
 ): Promise<RunResult> {
-  // Grown by doubling, so the recorder's own memory stays proportional to the sends it holds.
-  let latencies = new Float64Array(Math.min(maxSends, 65_536));
-  let sent = 0;
-  let errors = 0;
   let nextQueue = 0;
-  let open = true;
   const rss = new RssSampler();
   rss.start();
-  const start = performance.now();
-  const end = start + durationMs;
-  /** End of the window: `end`, or the moment the send cap was reached. */
-  let windowEnd = end;
-  const stopTimer = setTimeout(() => {
-    open = false;
-  }, durationMs);
-
-  const loop = async (): Promise<void> => {
-    while (open) {
-      // Round-robin over the write queues, as a producer does; the latency includes building the request.
+  const result = await runClosedLoop({
+    concurrency,
+    durationMs,
+    maxSends,
+    errors: errorTally,
+    // Round-robin over the write queues, as a producer does; the latency includes building the request.
+    sendOne: async () => {
       const queueId = nextQueue;
       nextQueue = (nextQueue + 1) % writeQueueNums;
-      const began = performance.now();
-      try {
-        const spec = sendMessageRequest({
-          producerGroup: PRODUCER_GROUP,
-          topic: TOPIC,
-          brokerName,
-          queueId,
-          body: BODY_1K,
-        });
-        parseSendResult(await connection.request(spec, { timeoutMs: REQUEST_TIMEOUT_MS }), spec);
-        const done = performance.now();
-        if (done <= end && open) {
-          if (sent === latencies.length) {
-            const grown = new Float64Array(Math.min(maxSends, latencies.length * 2));
-            grown.set(latencies);
-            latencies = grown;
-          }
-          latencies[sent++] = done - began;
-          if (sent >= maxSends) {
-            open = false;
-            windowEnd = done;
-          }
-        }
-      } catch (error) {
-        if (performance.now() <= end) errors++;
-        recordError(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  clearTimeout(stopTimer);
-  const elapsedMs = windowEnd - start;
-  const peak = rss.stop();
-  const measured = latencies.subarray(0, sent).sort();
-  return { concurrency, sent, errors, elapsedMs, latencies: measured, peak };
+      const spec = sendMessageRequest({
+        producerGroup: PRODUCER_GROUP,
+        topic: TOPIC,
+        brokerName,
+        queueId,
+        body: BODY_1K,
+      });
+      parseSendResult(await connection.request(spec, { timeoutMs: REQUEST_TIMEOUT_MS }), spec);
+    },
+  });
+  return { ...result, peak: rss.stop() };
 }
 
 function report(result: RunResult): void {
@@ -215,9 +172,10 @@ async function main(): Promise<void> {
       `client peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB over the whole run (kernel maxRSS, set-up included); ` +
         'the NameServer and broker JVMs are separate processes and not counted',
     );
-    if (errors > 0 || errorKinds.size > 0) {
+    if (errors > 0 || errorTally.kinds.size > 0) {
       console.log(`RUN HAD SEND ERRORS (${errors} inside measurement windows, warm-up included):`);
-      for (const [kind, { count, message }] of errorKinds) console.log(`  ${count} x ${kind}: ${message}`);
+      for (const [kind, { count, message }] of errorTally.kinds)
+        console.log(`  ${count} x ${kind}: ${message}`);
       process.exitCode = 1;
     } else {
       console.log('no send errors');
