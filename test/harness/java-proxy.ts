@@ -24,7 +24,7 @@ import {
   tailOfFile,
 } from './process.ts';
 import { sleep } from './remoting.ts';
-import { DEFAULT_CLUSTER_NAME } from './rocketmq.ts';
+import { DEFAULT_CLUSTER_NAME, JAVA_MODULE_FLAGS, javaCommand } from './rocketmq.ts';
 import { AUTO_PORT_RANGE, DEFAULT_PORTS, ROCKETMQ_VERSION } from './versions.ts';
 
 /** The line ProxyStartup prints on stdout once every server (gRPC, Remoting) is listening. */
@@ -70,18 +70,6 @@ export interface JavaProxy {
   /** SIGTERM then SIGKILL after `graceMs` (default 10 s); removes the dir unless kept. Idempotent. */
   stop(options?: { graceMs?: number | undefined }): Promise<void>;
 }
-
-const JAVA_MODULE_FLAGS = [
-  '--add-opens=java.base/java.lang=ALL-UNNAMED',
-  '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
-  '--add-opens=java.base/java.nio=ALL-UNNAMED',
-  '--add-opens=java.base/java.util=ALL-UNNAMED',
-  '--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED',
-  '--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--add-exports=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED',
-];
 
 async function allocateProxyPorts(attempts = 200): Promise<JavaProxyPorts> {
   const { min, max } = AUTO_PORT_RANGE;
@@ -167,7 +155,7 @@ async function startOnce(options: JavaProxyOptions, ports: JavaProxyPorts): Prom
   const configPath = join(dir, 'conf', 'rmq-proxy.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
-  const java = env['JAVA_HOME'] ? join(env['JAVA_HOME'], 'bin', 'java') : 'java';
+  const java = javaCommand(env);
   const extraJvmArgs = env['RMQP_JVM_OPTS']?.split(/\s+/).filter(Boolean) ?? [];
   const args = [
     '-server',

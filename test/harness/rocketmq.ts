@@ -90,7 +90,8 @@ export interface RocketMQ {
   stop(options?: StopOptions): Promise<void>;
 }
 
-const JAVA_MODULE_FLAGS = [
+/** Java 17 module openings the RocketMQ server jars need (shared with the Java proxy harness). */
+export const JAVA_MODULE_FLAGS = [
   '--add-opens=java.base/java.lang=ALL-UNNAMED',
   '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
   '--add-opens=java.base/java.nio=ALL-UNNAMED',
@@ -102,7 +103,8 @@ const JAVA_MODULE_FLAGS = [
   '--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED',
 ];
 
-function javaCommand(env: NodeJS.ProcessEnv): string {
+/** `$JAVA_HOME/bin/java`, else `java` from PATH. */
+export function javaCommand(env: NodeJS.ProcessEnv): string {
   return env['JAVA_HOME'] ? join(env['JAVA_HOME'], 'bin', 'java') : 'java';
 }
 
