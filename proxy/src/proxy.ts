@@ -1,9 +1,8 @@
 /**
- * The proxy's domain core, assembled from the configuration: one Remoting pool, the NameServer client,
- * route and metadata caches, the client registry with its broker registrar and expiry sweep, and the
- * gRPC handlers built on them. `serve` puts the handlers on the gRPC port; RPCs not implemented yet
- * keep their placeholder. Later domains (send, transactions, consume) take their dependencies from
- * here and add their handlers.
+ * The composition root of the proxy's core: one Remoting pool, the NameServer client, route and
+ * metadata caches, the client registry with its broker registrar and expiry sweep, and every
+ * protocol-neutral service built on them. Ingresses (gRPC today) are given this core and adapt
+ * their wire format to its services; nothing here knows a wire format besides Remoting.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -12,21 +11,14 @@ import { MetadataService } from './cluster/metadata-service.ts';
 import { NameServerClient } from './cluster/nameserver.ts';
 import { RouteService } from './cluster/route-service.ts';
 import type { ProxyConfig } from './config/schema.ts';
-import { createConsumerService } from './grpc/consumer-service.ts';
-import { createCheckRelay, createProducerHandlers } from './grpc/producer-service.ts';
-import { createRouteHandlers } from './grpc/route-service.ts';
-import type { MessagingHandlers } from './grpc/service-definition.ts';
-import { createSessionHandlers } from './grpc/session-service.ts';
-import type { SettingsPolicy } from './grpc/settings.ts';
-import { SettingsNudge } from './grpc/settings-nudge.ts';
-import { RequestCode } from './remoting/codes.ts';
 import { RemotingPool } from './remoting/pool.ts';
+import { RouteQueries } from './routing/route-queries.ts';
 import { BrokerRegistrar } from './session/broker-registrar.ts';
 import { ClientRegistry } from './session/registry.ts';
+import { SessionService } from './session/session-service.ts';
+import type { SettingsPolicy } from './session/settings.ts';
 
 export interface ProxyCoreOptions {
-  /** The bound gRPC port (routes use it when the client's authority has none). */
-  listenPort: () => number;
   clock?: Clock | undefined;
   /** Client expiry (default 120 s) and sweep period (default 10 s). */
   clientExpireMs?: number | undefined;
@@ -34,6 +26,9 @@ export interface ProxyCoreOptions {
 }
 
 export interface ProxyCore {
+  readonly config: ProxyConfig;
+  readonly logger: Logger;
+  readonly clock: Clock | undefined;
   readonly pool: RemotingPool;
   readonly namesrv: NameServerClient;
   readonly routes: RouteService;
@@ -42,8 +37,9 @@ export interface ProxyCore {
   readonly registrar: BrokerRegistrar;
   /** The id this proxy registers under at the brokers. */
   readonly proxyClientId: string;
-  readonly handlers: Partial<MessagingHandlers>;
-  /** Unregisters from the brokers and closes every Remoting connection. */
+  readonly sessions: SessionService;
+  readonly routing: RouteQueries;
+  /** Releases held messages, unregisters from the brokers and closes every Remoting connection. */
   close(): Promise<void>;
 }
 
@@ -59,7 +55,11 @@ export function settingsPolicy(config: ProxyConfig): SettingsPolicy {
   };
 }
 
-export function createProxyCore(config: ProxyConfig, logger: Logger, options: ProxyCoreOptions): ProxyCore {
+export function createProxyCore(
+  config: ProxyConfig,
+  logger: Logger,
+  options: ProxyCoreOptions = {},
+): ProxyCore {
   const remotingLogger = logger.child({ component: 'remoting' });
   const timeoutMs = config.timeouts.brokerRequestMs;
   const pool = new RemotingPool({ connection: { requestTimeoutMs: timeoutMs }, logger: remotingLogger });
@@ -91,43 +91,19 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
   }, options.sweepIntervalMs ?? 10_000);
   sweep.unref();
 
-  const nudge = new SettingsNudge({ registry, clock: options.clock });
-  const consumer = createConsumerService({
-    pool,
-    routes,
-    metadata,
-    registry,
-    timeoutMs,
-    polling: { minMs: config.consumer.longPollingMinMs, maxMs: config.consumer.longPollingMaxMs },
-    logger,
-    clock: options.clock,
-  });
-  const handlers: Partial<MessagingHandlers> = {
-    ...createRouteHandlers({
-      routes,
-      metadata,
-      endpoints: { advertised: config.advertise.address, listenPort: options.listenPort },
-      logger,
-      afterRoute: (clientId) => nudge.afterRoute(clientId),
-    }),
-    ...createSessionHandlers({ registry, metadata, policy: settingsPolicy(config), logger }),
-    ...createProducerHandlers({
-      pool,
-      routes,
-      metadata,
-      registry,
-      limits: config.limits,
-      retry: config.producer,
-      timeoutMs,
-      logger,
-    }),
-    ...consumer.handlers,
-  };
-  // Brokers send transaction checks on the connections the registrar registered producer groups on.
-  pool.onRequest(RequestCode.CHECK_TRANSACTION_STATE, createCheckRelay({ routes, registry, logger }).handle);
+  const sessions = new SessionService({ registry, metadata, policy: settingsPolicy(config), logger });
+  const routing = new RouteQueries({ routes, metadata, logger });
 
+  // ---- producer and transaction services ----
+
+  // ---- consumer services ----
+
+  const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   return {
+    config,
+    logger,
+    clock: options.clock,
     pool,
     namesrv,
     routes,
@@ -135,12 +111,12 @@ export function createProxyCore(config: ProxyConfig, logger: Logger, options: Pr
     registry,
     registrar,
     proxyClientId,
-    handlers,
+    sessions,
+    routing,
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
-        nudge.close();
-        await consumer.close();
+        for (const close of closers) await close();
         await registrar.stop();
         await pool.close(2000);
       })();

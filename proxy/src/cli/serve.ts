@@ -1,11 +1,11 @@
 /**
- * `rocketmq-proxy serve`: wires configuration, TLS material, the proxy core (routes, sessions, the
- * Remoting pool), the gRPC port, metrics and the admin port. RPCs whose handlers have not landed yet
- * keep the ingress placeholder (grpc UNIMPLEMENTED).
+ * `rocketmq-proxy serve`: wires configuration, TLS material, the proxy core, the ingresses on top of
+ * it (the gRPC port), metrics and the admin port. The one place that knows every ingress.
  */
 import type { ProxyConfig } from '../config/schema.ts';
 import { maxReceiveMessageBytes, parseHostPort } from '../config/schema.ts';
-import { placeholderHandlers } from '../grpc/ingress-placeholder.ts';
+import { createGrpcIngress, type GrpcIngress } from '../grpc/handlers.ts';
+import { metricsInterceptor } from '../grpc/metrics-interceptor.ts';
 import { type RunningGrpcServer, startGrpcServer } from '../grpc/server.ts';
 import { generateSelfSigned, loadTlsMaterial, type TlsMaterial } from '../grpc/tls.ts';
 import { type RunningAdminServer, startAdminServer } from '../observability/admin-server.ts';
@@ -18,8 +18,9 @@ export interface RunningProxy {
   readonly grpc: RunningGrpcServer;
   readonly admin: RunningAdminServer;
   readonly metrics: ProxyMetrics;
-  /** Routes, metadata, client registry and the Remoting pool. */
+  /** Routes, metadata, client registry, the Remoting pool and every core service. */
   readonly core: ProxyCore;
+  readonly ingress: GrpcIngress;
   /** Undefined when tls.mode is disabled. */
   readonly tls: TlsMaterial | undefined;
   /** Graceful: stops accepting, lets calls finish within timeouts.shutdownGraceMs. */
@@ -44,7 +45,15 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     );
   const metrics = createMetrics();
   let boundPort = config.listen.port;
-  const core = createProxyCore(config, logger, { listenPort: () => boundPort });
+  const core = createProxyCore(config, logger);
+  const ingress = createGrpcIngress(core, {
+    advertised: config.advertise.address,
+    listenPort: () => boundPort,
+  });
+  const closeCore = async (): Promise<void> => {
+    await ingress.close();
+    await core.close();
+  };
   let grpc: RunningGrpcServer;
   try {
     grpc = await startGrpcServer({
@@ -52,14 +61,14 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       port: config.listen.port,
       tlsMode: config.tls.mode,
       ...(tls ? { tls } : {}),
-      handlers: { ...placeholderHandlers(), ...core.handlers },
+      handlers: ingress.handlers,
       maxReceiveMessageBytes: maxReceiveMessageBytes(config),
       idleTimeoutMs: config.timeouts.clientIdleMs,
-      interceptors: [metrics.interceptor],
+      interceptors: [metricsInterceptor(metrics)],
       logger,
     });
   } catch (error) {
-    await core.close();
+    await closeCore();
     throw error;
   }
   boundPort = grpc.port;
@@ -77,7 +86,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     });
   } catch (error) {
     await grpc.close(0);
-    await core.close();
+    await closeCore();
     throw error;
   }
   return {
@@ -86,9 +95,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     metrics,
     tls,
     core,
+    ingress,
     async close() {
       await grpc.close(config.timeouts.shutdownGraceMs);
-      await core.close();
+      await closeCore();
       await admin.close();
     },
   };

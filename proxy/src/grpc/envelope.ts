@@ -1,28 +1,35 @@
 /**
- * The common envelope of unary RPCs (proxy-grpc.md §6.1): read the request metadata, require a client
- * id, run the handler, and answer every failure inside the response's `status` with gRPC OK, as the
- * Java proxy does. Unexpected errors are logged; the client gets INTERNAL_SERVER_ERROR with the text.
+ * The common envelope of unary RPCs: read the request metadata into the core's RequestContext,
+ * require a client id, run the handler, and answer every failure inside the response's `status` with
+ * gRPC OK, as the Java proxy does. Unexpected errors are logged; the client gets
+ * INTERNAL_SERVER_ERROR with the text.
  */
 import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { RequestContext } from '../core/context.ts';
+import { ProxyError } from '../core/errors.ts';
 import { parseRequestMetadata, type RequestMetadata, requireClientId } from './metadata.ts';
 import type { apache } from './protocol.ts';
-import { ProxyStatusError, type Status, statusFromError } from './status.ts';
+import { type Status, statusFromError } from './status.ts';
 
-export interface CallContext {
+/** The core's context of a gRPC call, with what only the gRPC layer reads. */
+export interface CallContext extends RequestContext {
   readonly metadata: RequestMetadata;
-  readonly clientId: string;
   /** The `:authority` the client dialled (host[:port]). */
   readonly authority: string | undefined;
-  /** The client's `ip:port`. */
-  readonly peer: string;
 }
 
 type WithStatus = { status?: apache.rocketmq.v2.Status.$Properties | null };
+type CallInfo = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getHost' | 'getPeer' | 'getDeadline'>;
 
-export function callContext(
-  call: Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getHost' | 'getPeer'>,
-): CallContext {
+/** Epoch ms of a call's deadline; Infinity without one. */
+export function deadlineOf(call: Pick<CallInfo, 'getDeadline'>): number {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  return Number.isFinite(at) ? at : Number.POSITIVE_INFINITY;
+}
+
+export function callContext(call: CallInfo): CallContext {
   const metadata = parseRequestMetadata(call.metadata);
   let authority: string | undefined;
   try {
@@ -30,7 +37,17 @@ export function callContext(
   } catch {
     authority = undefined;
   }
-  return { metadata, clientId: requireClientId(metadata), authority, peer: call.getPeer() };
+  return {
+    protocol: 'grpc',
+    clientId: requireClientId(metadata),
+    remoteAddress: call.getPeer(),
+    language: metadata.remotingLanguage,
+    clientVersion: metadata.clientVersion,
+    namespace: metadata.namespace,
+    deadline: deadlineOf(call),
+    metadata,
+    authority,
+  };
 }
 
 export function unary<Req, Res extends WithStatus>(
@@ -44,7 +61,7 @@ export function unary<Req, Res extends WithStatus>(
       (response) => callback(null, response),
       (error: unknown) => {
         const status: Status = statusFromError(error);
-        if (!(error instanceof ProxyStatusError)) {
+        if (!(error instanceof ProxyError)) {
           logger.warn({ err: error, method, code: status.code }, 'RPC failed');
         }
         callback(null, { status } as Res);

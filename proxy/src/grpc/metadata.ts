@@ -5,8 +5,8 @@
  * the caller decides when to check it (after authentication, as the Java proxy does).
  */
 import type { Metadata } from '@grpc/grpc-js';
+import { ProxyError } from '../core/errors.ts';
 import { LanguageCode } from '../remoting/codes.ts';
-import { Code, ProxyStatusError } from './status.ts';
 
 export const Header = {
   CLIENT_ID: 'x-mq-client-id',
@@ -110,7 +110,7 @@ export function remotingLanguage(language: string | undefined): RemotingLanguage
 /** The client id, or CLIENT_ID_REQUIRED(40017) with the Java proxy's message. */
 export function requireClientId(metadata: RequestMetadata): string {
   if (metadata.clientId === undefined) {
-    throw new ProxyStatusError(Code.CLIENT_ID_REQUIRED, 'client id cannot be empty');
+    throw new ProxyError('ClientIdRequired', 'client id cannot be empty');
   }
   return metadata.clientId;
 }

@@ -1,41 +1,29 @@
 /**
- * Client sessions over gRPC (proxy-grpc.md §8.2, §8.11, §8.12): Telemetry registers the client with
- * its settings and answers with the full Settings reply; Heartbeat keeps it alive;
- * NotifyClientTermination forgets it. The stream stays bound to the client so other domains can
- * reach it (transaction checks), and is unbound when it ends; the registration itself lives until
- * termination or expiry.
+ * Client sessions over gRPC: Telemetry registers the client with the settings it declares and
+ * answers with the full Settings reply; Heartbeat keeps it alive; NotifyClientTermination forgets it.
+ * The stream stays bound to the client as its channel (transaction checks) until it ends.
  */
 import { status as GrpcStatus, Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { MetadataService } from '../cluster/metadata-service.ts';
-import type { GroupConfig } from '../remoting/requests/admin.ts';
-import type { ClientKind, ClientRegistration } from '../session/client-session.ts';
-import { isConsumerKind } from '../session/client-session.ts';
-import type { ClientRegistry } from '../session/registry.ts';
+import type { SessionService } from '../session/session-service.ts';
 import { type CallContext, callContext, unary } from './envelope.ts';
 import type { apache } from './protocol.ts';
 import type { MessagingHandlers } from './service-definition.ts';
 import {
-  clientKindOf,
   consumerSettingsReply,
+  declaredSettingsOf,
   producerSettingsReply,
   type SettingsMessage,
-  type SettingsPolicy,
-  subscriptionsOf,
 } from './settings.ts';
-import { Code, codeName, OK_STATUS, ProxyStatusError, statusFromError } from './status.ts';
+import { codeName, OK_STATUS, statusFromError } from './status.ts';
 import { StreamTelemetryChannel, type TelemetryCall } from './telemetry-stream.ts';
-import { validateConsumerGroup, validateTopic } from './validation.ts';
 
 export interface SessionHandlerDeps {
-  registry: ClientRegistry;
-  metadata: MetadataService;
-  policy: SettingsPolicy;
+  sessions: Pick<SessionService, 'register' | 'heartbeat' | 'terminate' | 'detach'>;
   logger: Logger;
 }
 
-const NO_SETTINGS = 'cannot find client settings for this client';
-
+/** A Telemetry failure the Java proxy answers with a gRPC status instead of a v2 Code. */
 class TelemetryStreamError extends Error {
   readonly grpcCode: GrpcStatus;
   constructor(grpcCode: GrpcStatus, message: string) {
@@ -51,16 +39,7 @@ function streamError(code: GrpcStatus, details: string): ServerErrorResponse {
 export function createSessionHandlers(
   deps: SessionHandlerDeps,
 ): Pick<MessagingHandlers, 'Heartbeat' | 'Telemetry' | 'NotifyClientTermination'> {
-  const { registry, logger } = deps;
-
-  const groupConfig = async (group: string): Promise<GroupConfig | undefined> => {
-    try {
-      return await deps.metadata.groupConfig(group);
-    } catch (error) {
-      logger.warn({ err: error, group }, 'cannot read the consumer group config; answering default settings');
-      return undefined;
-    }
-  };
+  const { sessions, logger } = deps;
 
   /** Registers the client and returns the Settings reply. */
   const applySettings = async (
@@ -68,55 +47,17 @@ export function createSessionHandlers(
     context: CallContext,
     channel: StreamTelemetryChannel,
   ): Promise<SettingsMessage> => {
-    const publishing = settings.publishing ?? undefined;
-    const subscription = settings.subscription ?? undefined;
-    if (publishing === undefined && subscription === undefined) {
+    const declared = declaredSettingsOf(settings);
+    if (declared.publishing === undefined && declared.subscription === undefined) {
       throw new TelemetryStreamError(
         GrpcStatus.INVALID_ARGUMENT,
         'there is no publishing or subscription data in settings',
       );
     }
-    const declared = clientKindOf(settings.clientType);
-    const base = { clientId: context.clientId, language: context.metadata.remotingLanguage };
-    let registration: ClientRegistration;
-    if (publishing !== undefined) {
-      if (declared !== undefined && declared !== 'PRODUCER') {
-        throw new ProxyStatusError(
-          Code.BAD_REQUEST,
-          `publishing settings need client type PRODUCER, got ${declared}`,
-        );
-      }
-      const topics = (publishing.topics ?? []).map(validateTopic);
-      const reply = producerSettingsReply(settings, deps.policy);
-      registration = {
-        ...base,
-        kind: 'PRODUCER',
-        producerGroups: [...new Set(topics)],
-        subscriptions: [],
-        settings: reply,
-      };
-    } else {
-      const kind: ClientKind | undefined = declared;
-      if (kind === undefined || !isConsumerKind(kind)) {
-        throw new ProxyStatusError(
-          Code.BAD_REQUEST,
-          `subscription settings need a consumer client type, got ${kind ?? 'CLIENT_TYPE_UNSPECIFIED'}`,
-        );
-      }
-      const group = validateConsumerGroup(subscription?.group);
-      for (const entry of subscription?.subscriptions ?? []) validateTopic(entry.topic);
-      const reply = consumerSettingsReply(settings, await groupConfig(group), deps.policy);
-      registration = {
-        ...base,
-        kind,
-        producerGroups: [],
-        consumerGroup: group,
-        subscriptions: subscriptionsOf(settings),
-        settings: reply,
-      };
-    }
-    registry.register(registration, channel);
-    return registration.settings;
+    const granted = await sessions.register(context, declared, channel);
+    return declared.publishing !== undefined
+      ? producerSettingsReply(settings, granted)
+      : consumerSettingsReply(settings, granted);
   };
 
   const Telemetry = (call: TelemetryCall): void => {
@@ -135,7 +76,7 @@ export function createSessionHandlers(
       if (finished) return;
       finished = true;
       channel.close();
-      if (context !== undefined) registry.detachChannel(context.clientId, channel);
+      if (context !== undefined) sessions.detach(context.clientId, channel);
       if (error !== undefined) call.emit('error', error);
       else if (call.writable) call.end();
     };
@@ -152,8 +93,7 @@ export function createSessionHandlers(
         // thread_stack_trace / verify_message_result only answer requests of LOCAL mode: nothing waits.
         return;
       }
-      const reply = await applySettings(command.settings, context, channel);
-      channel.send({ status: OK_STATUS, settings: reply });
+      channel.sendSettings(await applySettings(command.settings, context, channel));
     };
 
     const fail = (error: unknown): void => {
@@ -186,10 +126,7 @@ export function createSessionHandlers(
     Telemetry,
 
     Heartbeat: unary('Heartbeat', logger, async (request: apache.rocketmq.v2.HeartbeatRequest, context) => {
-      const session = registry.get(context.clientId);
-      if (session === undefined) throw new ProxyStatusError(Code.UNRECOGNIZED_CLIENT_TYPE, NO_SETTINGS);
-      if (isConsumerKind(session.kind)) validateConsumerGroup(request.group);
-      registry.touch(context.clientId);
+      sessions.heartbeat(context, request.group?.name ?? undefined);
       return { status: OK_STATUS };
     }),
 
@@ -197,9 +134,7 @@ export function createSessionHandlers(
       'NotifyClientTermination',
       logger,
       async (request: apache.rocketmq.v2.NotifyClientTerminationRequest, context) => {
-        const session = registry.remove(context.clientId);
-        if (session === undefined) throw new ProxyStatusError(Code.UNRECOGNIZED_CLIENT_TYPE, NO_SETTINGS);
-        if (isConsumerKind(session.kind)) validateConsumerGroup(request.group);
+        sessions.terminate(context, request.group?.name ?? undefined);
         return { status: OK_STATUS };
       },
     ),

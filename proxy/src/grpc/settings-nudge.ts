@@ -9,7 +9,7 @@
  * Re-sent settings are harmless to every client (they re-apply the same values).
  */
 import type { ClientRegistry } from '../session/registry.ts';
-import { OK_STATUS } from './status.ts';
+import { StreamTelemetryChannel } from './telemetry-stream.ts';
 
 const DEFAULT_DELAYS_MS: readonly number[] = [50, 1000, 3000];
 
@@ -42,8 +42,8 @@ export class SettingsNudge {
     const timers = delays.map((delay, index) => {
       const timer = setTimeout(() => {
         if (index === delays.length - 1) this.#timers.delete(clientId);
-        const current = registry.get(clientId);
-        current?.channel?.send({ status: OK_STATUS, settings: current.settings });
+        const channel = registry.get(clientId)?.channel;
+        if (channel instanceof StreamTelemetryChannel) channel.resendSettings();
       }, delay);
       timer.unref();
       return timer;

@@ -1,29 +1,18 @@
 /**
- * Client Settings as the proxy answers them over Telemetry (proxy-grpc.md §8.12.3): the client's own
- * values echoed, with the server's policy filled in. Official clients depend on it: the Node producer
- * crashes without `backoffPolicy.exponentialBackoff`, and consumers read fifo, batch size and long
- * polling from here.
+ * Client Settings as the proxy answers them over Telemetry: the client's own values echoed, with the
+ * settings the core granted filled in (the Java proxy answers the same way). Official clients depend
+ * on it: the Node producer crashes without `backoffPolicy.exponentialBackoff`, and consumers read
+ * fifo, batch size and long polling from here.
  */
-import type { GroupConfig } from '../remoting/requests/admin.ts';
 import type { ExpressionType, Subscription } from '../remoting/requests/heartbeat.ts';
 import type { ClientKind } from '../session/client-session.ts';
-import { consumerRetryPolicy, producerRetryPolicy, type RetryPolicy } from '../session/retry-policy.ts';
+import type { RetryPolicy } from '../session/retry-policy.ts';
+import type { DeclaredSettings } from '../session/session-service.ts';
+import type { GrantedSettings } from '../session/settings.ts';
 import { type apache, v2 } from './protocol.ts';
 
 export type SettingsMessage = apache.rocketmq.v2.Settings.$Properties;
 type DurationMessage = { seconds: number; nanos: number };
-
-export interface SettingsPolicy {
-  readonly producer: {
-    readonly maxAttempts: number;
-    readonly backoffInitialMs: number;
-    readonly backoffMaxMs: number;
-    readonly backoffMultiplier: number;
-  };
-  readonly maxBodyBytes: number;
-  readonly receiveBatchSize: number;
-  readonly longPollingTimeoutMs: number;
-}
 
 const CLIENT_KINDS: ReadonlyMap<number, ClientKind> = new Map<number, ClientKind>([
   [v2.ClientType.PRODUCER, 'PRODUCER'],
@@ -68,14 +57,14 @@ export function retryPolicyMessage(policy: RetryPolicy): apache.rocketmq.v2.Retr
 }
 
 /** The producer reply: the client's settings plus retry policy, body cap and type validation. */
-export function producerSettingsReply(client: SettingsMessage, policy: SettingsPolicy): SettingsMessage {
+export function producerSettingsReply(client: SettingsMessage, granted: GrantedSettings): SettingsMessage {
   return {
     ...client,
-    backoffPolicy: retryPolicyMessage(producerRetryPolicy(policy.producer)),
+    backoffPolicy: retryPolicyMessage(granted.retryPolicy),
     publishing: {
       ...client.publishing,
       topics: client.publishing?.topics ?? [],
-      maxBodySize: policy.maxBodyBytes,
+      maxBodySize: granted.maxBodyBytes,
       validateMessageType: true,
     },
     metric: { on: false },
@@ -83,22 +72,36 @@ export function producerSettingsReply(client: SettingsMessage, policy: SettingsP
 }
 
 /** The consumer reply: the client's settings plus the group's retry policy, fifo flag and polling. */
-export function consumerSettingsReply(
-  client: SettingsMessage,
-  group: GroupConfig | undefined,
-  policy: SettingsPolicy,
-): SettingsMessage {
+export function consumerSettingsReply(client: SettingsMessage, granted: GrantedSettings): SettingsMessage {
   return {
     ...client,
-    backoffPolicy: retryPolicyMessage(consumerRetryPolicy(group)),
+    backoffPolicy: retryPolicyMessage(granted.retryPolicy),
     subscription: {
       ...client.subscription,
       subscriptions: client.subscription?.subscriptions ?? [],
-      fifo: group?.consumeMessageOrderly === true,
-      receiveBatchSize: policy.receiveBatchSize,
-      longPollingTimeout: durationOf(policy.longPollingTimeoutMs),
+      fifo: granted.fifo,
+      receiveBatchSize: granted.receiveBatchSize,
+      longPollingTimeout: durationOf(granted.longPollingTimeoutMs),
     },
     metric: { on: false },
+  };
+}
+
+/** What the client declares in its Settings, for the core's session service. */
+export function declaredSettingsOf(settings: SettingsMessage): DeclaredSettings {
+  const publishing = settings.publishing ?? undefined;
+  const subscription = settings.subscription ?? undefined;
+  return {
+    kind: clientKindOf(settings.clientType),
+    publishing:
+      publishing === undefined
+        ? undefined
+        : { topics: (publishing.topics ?? []).map((topic) => topic.name ?? '') },
+    subscription:
+      subscription === undefined
+        ? undefined
+        : { group: subscription.group?.name ?? '', subscriptions: subscriptionsOf(settings) },
+    requestTimeoutMs: millisOf(settings.requestTimeout),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
- * apache.rocketmq.v2.Status values and the mapping of failures to v2 Codes (proxy-grpc.md §6.2).
- * Responses travel with gRPC status OK; the real outcome is this Status inside the response message.
+ * `apache.rocketmq.v2.Status` values and the mapping of the core's outcomes to v2 Codes. Responses
+ * travel with gRPC status OK; the real outcome is this Status inside the response message, as the
+ * Java proxy answers.
  */
-import { RemotingError, RemotingResponseError } from '../remoting/errors.ts';
+import { type Outcome, outcomeOf, type Reason, reasonOfResponseCode } from '../core/errors.ts';
 import { type apache, v2 } from './protocol.ts';
 
 export const Code = v2.Code;
@@ -32,83 +33,63 @@ export function status(code: Code, message?: string): Status {
 
 export const OK_STATUS: Status = Object.freeze({ code: Code.OK, message: 'OK' });
 
-/**
- * A request the proxy itself rejects with a specific Code (validation, missing client id, …). Handlers
- * throw it; the envelope turns it into the response's status.
- */
-export class ProxyStatusError extends Error {
-  override readonly name = 'ProxyStatusError';
-  readonly code: Code;
-
-  constructor(code: Code, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-
-  toStatus(): Status {
-    return status(this.code, this.message);
-  }
-}
-
-/** Remoting response code → v2 Code; every code not listed is INTERNAL_SERVER_ERROR (§6.2). */
-const RESPONSE_CODE_TO_CODE: ReadonlyMap<number, Code> = new Map<number, Code>([
-  [0, Code.OK], // SUCCESS
-  [2, Code.TOO_MANY_REQUESTS], // SYSTEM_BUSY
-  [3, Code.NOT_IMPLEMENTED], // REQUEST_CODE_NOT_SUPPORTED
-  [17, Code.TOPIC_NOT_FOUND], // TOPIC_NOT_EXIST (checked before the table in Java; same result)
-  [26, Code.CONSUMER_GROUP_NOT_FOUND], // SUBSCRIPTION_GROUP_NOT_EXIST
-  [10002, Code.PROXY_TIMEOUT], // client-side ACCESS_BROKER_TIMEOUT
-]);
-
-export function codeForResponseCode(responseCode: number): Code {
-  return RESPONSE_CODE_TO_CODE.get(responseCode) ?? Code.INTERNAL_SERVER_ERROR;
-}
-
-/**
- * Codes for Remoting failures that are not broker responses. Java maps only timeouts specially
- * (PROXY_TIMEOUT); connection failures fall into INTERNAL_SERVER_ERROR there too. Our in-flight cap is
- * a local flow limit, so it answers TOO_MANY_REQUESTS like the Java proxy's full executor queue.
- */
-const REMOTING_ERROR_TO_CODE: Readonly<Record<RemotingError['code'], Code>> = {
-  RMQ_RESPONSE: Code.INTERNAL_SERVER_ERROR, // replaced by the response code mapping
-  RMQ_TIMEOUT: Code.PROXY_TIMEOUT,
-  RMQ_CONNECTION_CLOSED: Code.INTERNAL_SERVER_ERROR,
-  RMQ_CONNECT_FAILED: Code.INTERNAL_SERVER_ERROR,
-  RMQ_TOO_MANY_IN_FLIGHT: Code.TOO_MANY_REQUESTS,
-  RMQ_FRAME_TOO_LARGE: Code.INTERNAL_SERVER_ERROR,
-  RMQ_BAD_FRAME: Code.INTERNAL_SERVER_ERROR,
-  RMQ_BAD_PAYLOAD: Code.INTERNAL_SERVER_ERROR,
-  RMQ_ABORTED: Code.INTERNAL_SERVER_ERROR,
+const CODE_OF_REASON: Readonly<Record<Reason | 'Ok', Code>> = {
+  Ok: Code.OK,
+  BadRequest: Code.BAD_REQUEST,
+  ClientIdRequired: Code.CLIENT_ID_REQUIRED,
+  UnrecognizedClientType: Code.UNRECOGNIZED_CLIENT_TYPE,
+  Unauthorized: Code.UNAUTHORIZED,
+  Forbidden: Code.FORBIDDEN,
+  IllegalTopic: Code.ILLEGAL_TOPIC,
+  IllegalConsumerGroup: Code.ILLEGAL_CONSUMER_GROUP,
+  IllegalMessageTag: Code.ILLEGAL_MESSAGE_TAG,
+  IllegalMessageKey: Code.ILLEGAL_MESSAGE_KEY,
+  IllegalMessageGroup: Code.ILLEGAL_MESSAGE_GROUP,
+  IllegalMessagePropertyKey: Code.ILLEGAL_MESSAGE_PROPERTY_KEY,
+  IllegalMessageId: Code.ILLEGAL_MESSAGE_ID,
+  IllegalDeliveryTime: Code.ILLEGAL_DELIVERY_TIME,
+  IllegalFilterExpression: Code.ILLEGAL_FILTER_EXPRESSION,
+  IllegalInvisibleTime: Code.ILLEGAL_INVISIBLE_TIME,
+  IllegalPollingTime: Code.ILLEGAL_POLLING_TIME,
+  IllegalOffset: Code.ILLEGAL_OFFSET,
+  InvalidTransactionId: Code.INVALID_TRANSACTION_ID,
+  InvalidReceiptHandle: Code.INVALID_RECEIPT_HANDLE,
+  MessageCorrupted: Code.MESSAGE_CORRUPTED,
+  MessageBodyEmpty: Code.MESSAGE_BODY_EMPTY,
+  MessageBodyTooLarge: Code.MESSAGE_BODY_TOO_LARGE,
+  MessagePropertiesTooLarge: Code.MESSAGE_PROPERTIES_TOO_LARGE,
+  MessageTypeConflict: Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
+  TopicNotFound: Code.TOPIC_NOT_FOUND,
+  ConsumerGroupNotFound: Code.CONSUMER_GROUP_NOT_FOUND,
+  MessageNotFound: Code.MESSAGE_NOT_FOUND,
+  OffsetNotFound: Code.OFFSET_NOT_FOUND,
+  TooManyRequests: Code.TOO_MANY_REQUESTS,
+  NotImplemented: Code.NOT_IMPLEMENTED,
+  BrokerTimeout: Code.PROXY_TIMEOUT,
+  MasterPersistenceTimeout: Code.MASTER_PERSISTENCE_TIMEOUT,
+  SlavePersistenceTimeout: Code.SLAVE_PERSISTENCE_TIMEOUT,
+  HaNotAvailable: Code.HA_NOT_AVAILABLE,
+  MultipleResults: Code.MULTIPLE_RESULTS,
+  Internal: Code.INTERNAL_SERVER_ERROR,
 };
 
-/**
- * The Status for any failure, in the order of the Java proxy's `buildStatus(Throwable)`: explicit proxy
- * errors, "topic not exist" (also one level down the cause chain), broker responses, timeouts, then
- * INTERNAL_SERVER_ERROR with the error's text.
- */
+export function codeOf(reason: Reason | 'Ok'): Code {
+  return CODE_OF_REASON[reason];
+}
+
+/** The Status of a core outcome (OK outcomes included); an empty message becomes the code's name. */
+export function statusOf(result: Outcome): Status {
+  return result.reason === 'Ok' && result.message === 'OK'
+    ? OK_STATUS
+    : status(CODE_OF_REASON[result.reason], result.message);
+}
+
+/** Remoting response code → v2 Code; every code not listed is INTERNAL_SERVER_ERROR. */
+export function codeForResponseCode(responseCode: number): Code {
+  return CODE_OF_REASON[reasonOfResponseCode(responseCode)];
+}
+
+/** The Status for any failure (see `outcomeOf` for the order, which is the Java proxy's). */
 export function statusFromError(error: unknown): Status {
-  if (error instanceof ProxyStatusError) return error.toStatus();
-  const topicNotExist = topicNotExistError(error);
-  if (topicNotExist) return status(Code.TOPIC_NOT_FOUND, errorText(topicNotExist));
-  if (error instanceof RemotingResponseError) {
-    return status(codeForResponseCode(error.responseCode), error.remark ?? String(error.responseCode));
-  }
-  if (error instanceof RemotingError) return status(REMOTING_ERROR_TO_CODE[error.code], error.message);
-  return status(Code.INTERNAL_SERVER_ERROR, errorText(error));
-}
-
-const TOPIC_NOT_EXIST = 17;
-
-function topicNotExistError(error: unknown): RemotingResponseError | undefined {
-  for (const candidate of [error, error instanceof Error ? error.cause : undefined]) {
-    if (candidate instanceof RemotingResponseError && candidate.responseCode === TOPIC_NOT_EXIST)
-      return candidate;
-  }
-  return undefined;
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof RemotingResponseError) return error.remark ?? error.message;
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  return statusOf(outcomeOf(error));
 }

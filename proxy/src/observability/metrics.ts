@@ -1,18 +1,15 @@
 /**
  * Prometheus metrics of one proxy: default process metrics, `rocketmq_proxy_up` (the one metric the
- * Java proxy exports in cluster mode) and per-RPC counts and latency, recorded by a grpc-js server
- * interceptor so every handler is covered without code of its own.
+ * Java proxy exports in cluster mode) and per-request counts and latency, which each ingress records
+ * (the gRPC ingress with a server interceptor, so every handler is covered without code of its own).
  */
-import { status as grpcStatus, ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { codeName } from '../grpc/status.ts';
 
 export interface ProxyMetrics {
   readonly registry: Registry;
+  /** Finished gRPC calls by method, gRPC status and the v2 Code of the first response status. */
   readonly requests: Counter<'method' | 'grpc_code' | 'code'>;
   readonly latency: Histogram<'method' | 'grpc_code'>;
-  /** Records every RPC; add it to the gRPC server's interceptors. */
-  readonly interceptor: ServerInterceptor;
 }
 
 /** Long-polling receives last up to ~30 s, hence the upper buckets. */
@@ -37,46 +34,5 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-
-  // Per call: the method name from a cache and a float clock (no string slicing, no BigInt).
-  const names = new Map<string, string>();
-  const interceptor: ServerInterceptor = (method, call) => {
-    let name = names.get(method.path);
-    if (name === undefined) {
-      name = method.path.slice(method.path.lastIndexOf('/') + 1);
-      names.set(method.path, name);
-    }
-    const started = performance.now();
-    let code: string | undefined;
-    let recorded = false;
-    const record = (grpcCode: number) => {
-      if (recorded) return;
-      recorded = true;
-      const grpcCodeName = grpcStatus[grpcCode] ?? String(grpcCode);
-      requests.inc({ method: name, grpc_code: grpcCodeName, code: code ?? 'none' });
-      latency.observe({ method: name, grpc_code: grpcCodeName }, (performance.now() - started) / 1000);
-    };
-    return new ServerInterceptingCall(call, {
-      start: (next) => next({ onCancel: () => record(grpcStatus.CANCELLED) }),
-      sendMessage: (message, next) => {
-        if (code === undefined) {
-          const inner = responseStatusCode(message);
-          if (inner !== undefined) code = codeName(inner);
-        }
-        next(message);
-      },
-      sendStatus: (status, next) => {
-        record(status.code);
-        next(status);
-      },
-    });
-  };
-
-  return { registry, requests, latency, interceptor };
-}
-
-function responseStatusCode(message: unknown): number | undefined {
-  if (typeof message !== 'object' || message === null || !('status' in message)) return undefined;
-  const status = (message as { status?: { code?: unknown } | null }).status;
-  return typeof status?.code === 'number' ? status.code : undefined;
+  return { registry, requests, latency };
 }

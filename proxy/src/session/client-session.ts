@@ -1,12 +1,12 @@
 /**
- * What the proxy remembers about one client (keyed by its x-mq-client-id): its role, the groups it
- * belongs to, the settings it was given, its Telemetry stream and when it was last heard of.
+ * What the proxy remembers about one client (keyed by its client id): its role, the groups it
+ * belongs to, the settings it was granted, its channel and when it was last heard of.
  * This state is local to one proxy and only serves that proxy's connections; nothing another proxy
  * would need lives here (cluster mode).
  */
-import type { apache } from '../grpc/protocol.ts';
 import type { Subscription } from '../remoting/requests/heartbeat.ts';
-import type { TelemetryChannel } from './telemetry-channel.ts';
+import type { ClientChannel } from './client-channel.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 export type ClientKind =
   | 'PRODUCER'
@@ -16,27 +16,34 @@ export type ClientKind =
   | 'LITE_PUSH_CONSUMER'
   | 'LITE_SIMPLE_CONSUMER';
 
-export type EffectiveSettings = apache.rocketmq.v2.Settings.$Properties;
+/** The settings the proxy granted a client (what the core needs of them later). */
+export interface ClientSettings {
+  /** Producers: send retries; consumers: the group's redelivery policy (max attempts before the DLQ). */
+  readonly retryPolicy: RetryPolicy;
+  /** Consumers: the group consumes orderly. */
+  readonly fifo: boolean;
+  /** The client's own request timeout, when it said. */
+  readonly requestTimeoutMs: number | undefined;
+}
 
 export interface ClientRegistration {
   readonly clientId: string;
   readonly kind: ClientKind;
-  /** Remoting LanguageCode name (from x-mq-language). */
+  /** Remoting LanguageCode name of the client. */
   readonly language: string;
   /** Producers: the topics they publish to; each topic is also the producer group (as in Java). */
   readonly producerGroups: readonly string[];
   /** Consumers: their group. */
   readonly consumerGroup?: string | undefined;
   readonly subscriptions: readonly Subscription[];
-  /** The settings the proxy answered with (client values merged with the server's). */
-  readonly settings: EffectiveSettings;
+  readonly settings: ClientSettings;
 }
 
 export interface ClientSession extends ClientRegistration {
   /** When the current settings were registered (clock ms). */
   readonly registeredAt: number;
   readonly lastSeen: number;
-  readonly channel: TelemetryChannel | undefined;
+  readonly channel: ClientChannel | undefined;
 }
 
 export function isConsumerKind(kind: ClientKind): boolean {

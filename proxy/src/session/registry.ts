@@ -1,14 +1,14 @@
 /**
- * The clients this proxy serves, keyed by client id: registered by Telemetry settings, kept alive by
- * Heartbeat (and settings re-syncs), removed by NotifyClientTermination or after `expireMs` of
+ * The clients this proxy serves, keyed by client id: registered with their settings, kept alive by
+ * heartbeats (and settings re-syncs), removed when they say they terminate or after `expireMs` of
  * silence. Membership changes are reported to listeners (the broker registrar keeps the brokers'
  * view of producer and consumer groups in step).
  */
 import type { Clock } from '../cluster/clock.ts';
 import { systemClock } from '../cluster/clock.ts';
+import type { ClientChannel } from './client-channel.ts';
 import type { ClientRegistration, ClientSession } from './client-session.ts';
 import { isConsumerKind } from './client-session.ts';
-import type { TelemetryChannel } from './telemetry-channel.ts';
 
 export interface RegistryOptions {
   /** A client not heard of for this long is dropped (default 120 s, the brokers' channel expiry). */
@@ -31,7 +31,7 @@ export interface ConsumerGroupMembership {
 interface MutableSession extends ClientRegistration {
   registeredAt: number;
   lastSeen: number;
-  channel: TelemetryChannel | undefined;
+  channel: ClientChannel | undefined;
 }
 
 export const DEFAULT_CLIENT_EXPIRE_MS = 120_000;
@@ -58,7 +58,7 @@ export class ClientRegistry {
   }
 
   /** Creates or replaces a client's registration (re-sent settings overwrite); keeps its channel. */
-  register(registration: ClientRegistration, channel?: TelemetryChannel): ClientSession {
+  register(registration: ClientRegistration, channel?: ClientChannel): ClientSession {
     const previous = this.#sessions.get(registration.clientId);
     const now = this.#clock();
     const session: MutableSession = {
@@ -84,7 +84,7 @@ export class ClientRegistry {
     return true;
   }
 
-  /** Removes and returns the client (NotifyClientTermination). */
+  /** Removes and returns the client (it said it terminates). */
   remove(clientId: string): ClientSession | undefined {
     const session = this.#sessions.get(clientId);
     if (session === undefined) return undefined;
@@ -93,14 +93,14 @@ export class ClientRegistry {
     return session;
   }
 
-  /** Binds the client's Telemetry stream (the latest stream wins). */
-  attachChannel(clientId: string, channel: TelemetryChannel): void {
+  /** Binds the client's channel (the latest one wins). */
+  attachChannel(clientId: string, channel: ClientChannel): void {
     const session = this.#sessions.get(clientId);
     if (session !== undefined) session.channel = channel;
   }
 
-  /** Unbinds `channel` if it is still the client's stream (a newer stream may have replaced it). */
-  detachChannel(clientId: string, channel: TelemetryChannel): void {
+  /** Unbinds `channel` if it is still the client's (a newer one may have replaced it). */
+  detachChannel(clientId: string, channel: ClientChannel): void {
     const session = this.#sessions.get(clientId);
     if (session !== undefined && session.channel === channel) session.channel = undefined;
   }
@@ -156,11 +156,11 @@ export class ClientRegistry {
   }
 
   /**
-   * A live Telemetry stream of a client of `producerGroup` (the group is the topic for gRPC
-   * producers), chosen round-robin among the open ones; undefined when none is open. The transaction
-   * service sends RecoverOrphanedTransactionCommand through it.
+   * An open channel of a client of `producerGroup` (the group is the topic for gRPC producers),
+   * chosen round-robin among the open ones; undefined when none is open. The transaction check
+   * relay asks producers through it.
    */
-  telemetryChannelFor(producerGroup: string): { clientId: string; channel: TelemetryChannel } | undefined {
+  channelFor(producerGroup: string): { clientId: string; channel: ClientChannel } | undefined {
     const open = this.producersOf(producerGroup).filter((session) => session.channel?.isOpen() === true);
     if (open.length === 0) return undefined;
     const position = this.#cursor.get(producerGroup) ?? 0;

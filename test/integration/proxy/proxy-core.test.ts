@@ -82,8 +82,8 @@ describe('official Node client through the proxy', () => {
     assert.deepEqual([...session.producerGroups].sort(), [...topics].sort());
     assert.equal(session.language, 'HTTP');
     assert.equal(session.channel?.isOpen(), true, 'the Telemetry stream is bound to the client');
-    assert.equal(proxy.core.registry.telemetryChannelFor(TOPICS.transaction)?.clientId, session.clientId);
-    assert.equal(session.settings.backoffPolicy?.exponentialBackoff?.multiplier, 2);
+    assert.equal(proxy.core.registry.channelFor(TOPICS.transaction)?.clientId, session.clientId);
+    assert.equal(session.settings.retryPolicy.exponential?.multiplier, 2);
     await producer.shutdown();
     await eventually('the producer to be forgotten', { timeoutMs: 10_000 }, async () =>
       proxy.core.registry.get(session.clientId) === undefined ? true : undefined,
@@ -103,8 +103,8 @@ describe('official Node client through the proxy', () => {
       const session = [...proxy.core.registry.sessions()].find((s) => s.consumerGroup === GROUPS.fifo);
       assert.ok(session, 'the consumer is registered');
       assert.equal(session.kind, 'SIMPLE_CONSUMER');
-      assert.equal(session.settings.subscription?.fifo, true);
-      assert.equal(session.settings.backoffPolicy?.maxAttempts, 17);
+      assert.equal(session.settings.fifo, true);
+      assert.equal(session.settings.retryPolicy.maxAttempts, 17);
       assert.deepEqual(session.subscriptions, [
         { topic: TOPICS.fifo, expression: '*', expressionType: 'TAG' },
       ]);

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { acceptedMessageKinds, type TopicType } from '../../../proxy/src/cluster/message-type.ts';
 import { publicQueues } from '../../../proxy/src/cluster/route-queues.ts';
 import { addressScheme, advertisedEndpoints, parseAuthority } from '../../../proxy/src/grpc/endpoints.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import {
-  acceptMessageTypes,
-  permissionOf,
-  routeMessageQueues,
-} from '../../../proxy/src/grpc/route-service.ts';
+import { grpcPermission, messageTypesOf, routeMessageQueues } from '../../../proxy/src/grpc/route-service.ts';
 import type { TopicRoute } from '../../../proxy/src/remoting/requests/route.ts';
+import { permissionOf } from '../../../proxy/src/routing/route-queries.ts';
 
+const acceptMessageTypes = (type: TopicType) => messageTypesOf(acceptedMessageKinds(type));
 const options = (advertised?: string) => ({ advertised, listenPort: () => 8081 });
 const requested = { scheme: v2.AddressScheme.IPv4, addresses: [{ host: '192.168.1.9', port: 9999 }] };
 
@@ -99,9 +98,9 @@ describe('route endpoints point at this proxy', () => {
     assert.deepEqual(acceptMessageTypes('MIXED'), [T.NORMAL, T.FIFO, T.DELAY, T.TRANSACTION]);
     assert.deepEqual(acceptMessageTypes('TRANSACTION'), [T.TRANSACTION]);
     assert.deepEqual(acceptMessageTypes('UNSPECIFIED'), [T.MESSAGE_TYPE_UNSPECIFIED]);
-    assert.equal(permissionOf(4), v2.Permission.READ);
-    assert.equal(permissionOf(2), v2.Permission.WRITE);
-    assert.equal(permissionOf(7), v2.Permission.READ_WRITE);
-    assert.equal(permissionOf(1), v2.Permission.NONE);
+    assert.equal(grpcPermission(permissionOf(4)), v2.Permission.READ);
+    assert.equal(grpcPermission(permissionOf(2)), v2.Permission.WRITE);
+    assert.equal(grpcPermission(permissionOf(7)), v2.Permission.READ_WRITE);
+    assert.equal(grpcPermission(permissionOf(1)), v2.Permission.NONE);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
+import { ProxyError } from '../../../proxy/src/core/errors.ts';
 import {
   INTERNAL_HEADERS,
   parseAuthorization,
@@ -10,7 +11,7 @@ import {
   requireClientId,
   stripInternalHeaders,
 } from '../../../proxy/src/grpc/metadata.ts';
-import { Code, ProxyStatusError } from '../../../proxy/src/grpc/status.ts';
+import { Code, statusFromError } from '../../../proxy/src/grpc/status.ts';
 
 function metadata(headers: Record<string, string>): Metadata {
   const result = new Metadata();
@@ -89,9 +90,10 @@ describe('x-mq-client-id', () => {
       assert.throws(
         () => requireClientId(parsed),
         (error: unknown) =>
-          error instanceof ProxyStatusError &&
-          error.code === Code.CLIENT_ID_REQUIRED &&
-          error.code === 40017 &&
+          error instanceof ProxyError &&
+          error.reason === 'ClientIdRequired' &&
+          statusFromError(error).code === Code.CLIENT_ID_REQUIRED &&
+          statusFromError(error).code === 40017 &&
           error.message === 'client id cannot be empty',
       );
     }

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SettingsNudge } from '../../../proxy/src/grpc/settings-nudge.ts';
+import {
+  type OutboundTelemetryCommand,
+  StreamTelemetryChannel,
+} from '../../../proxy/src/grpc/telemetry-stream.ts';
 import { ClientRegistry } from '../../../proxy/src/session/registry.ts';
-import type {
-  OutboundTelemetryCommand,
-  TelemetryChannel,
-} from '../../../proxy/src/session/telemetry-channel.ts';
 
-class RecordingChannel implements TelemetryChannel {
+/** A Telemetry stream's writable half that records what the proxy wrote after the first Settings reply. */
+class RecordingWriter {
+  readonly cancelled = false;
+  readonly writable = true;
   readonly sent: OutboundTelemetryCommand[] = [];
-  isOpen(): boolean {
-    return true;
-  }
-  send(command: OutboundTelemetryCommand): boolean {
+  write(command: OutboundTelemetryCommand): boolean {
     this.sent.push(command);
     return true;
   }
@@ -20,7 +20,10 @@ class RecordingChannel implements TelemetryChannel {
 
 function setup(now: () => number) {
   const registry = new ClientRegistry({ clock: now });
-  const channel = new RecordingChannel();
+  const writer = new RecordingWriter();
+  const stream = new StreamTelemetryChannel(writer);
+  stream.sendSettings({ requestTimeout: { seconds: 3 } });
+  writer.sent.length = 0;
   registry.register(
     {
       clientId: 'c1',
@@ -28,11 +31,11 @@ function setup(now: () => number) {
       language: 'HTTP',
       producerGroups: ['T1', 'T2'],
       subscriptions: [],
-      settings: { requestTimeout: { seconds: 3 } },
+      settings: { retryPolicy: { maxAttempts: 3 }, fifo: false, requestTimeoutMs: 3000 },
     },
-    channel,
+    stream,
   );
-  return { registry, channel };
+  return { registry, channel: writer };
 }
 
 describe('SettingsNudge', () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ProxyError } from '../../../proxy/src/core/errors.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
 import {
   Code,
   codeForResponseCode,
   codeName,
   OK_STATUS,
-  ProxyStatusError,
   status,
   statusFromError,
 } from '../../../proxy/src/grpc/status.ts';
@@ -59,8 +59,8 @@ describe('Remoting response code → Code (§6.2)', () => {
 });
 
 describe('statusFromError', () => {
-  test('explicit proxy errors keep their code and message', () => {
-    assert.deepEqual(statusFromError(new ProxyStatusError(Code.ILLEGAL_MESSAGE_TAG, 'tag has |')), {
+  test("the core's errors keep their reason (as its Code) and message", () => {
+    assert.deepEqual(statusFromError(new ProxyError('IllegalMessageTag', 'tag has |')), {
       code: Code.ILLEGAL_MESSAGE_TAG,
       message: 'tag has |',
     });

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { ClientChannel, TransactionCheck } from '../../../proxy/src/session/client-channel.ts';
 import type { ClientRegistration } from '../../../proxy/src/session/client-session.ts';
 import { ClientRegistry, type RegistryEvent } from '../../../proxy/src/session/registry.ts';
-import type {
-  OutboundTelemetryCommand,
-  TelemetryChannel,
-} from '../../../proxy/src/session/telemetry-channel.ts';
 
 function producer(clientId: string, topics: string[]): ClientRegistration {
   return {
@@ -14,7 +11,7 @@ function producer(clientId: string, topics: string[]): ClientRegistration {
     language: 'JAVA',
     producerGroups: topics,
     subscriptions: [],
-    settings: {},
+    settings: { retryPolicy: { maxAttempts: 3 }, fifo: false, requestTimeoutMs: undefined },
   };
 }
 
@@ -26,19 +23,19 @@ function consumer(clientId: string, group: string): ClientRegistration {
     producerGroups: [],
     consumerGroup: group,
     subscriptions: [{ topic: 'T', expression: '*' }],
-    settings: {},
+    settings: { retryPolicy: { maxAttempts: 3 }, fifo: false, requestTimeoutMs: undefined },
   };
 }
 
-class FakeChannel implements TelemetryChannel {
+class FakeChannel implements ClientChannel {
   open = true;
-  readonly sent: OutboundTelemetryCommand[] = [];
+  readonly sent: TransactionCheck[] = [];
   isOpen(): boolean {
     return this.open;
   }
-  send(command: OutboundTelemetryCommand): boolean {
+  checkTransaction(check: TransactionCheck): boolean {
     if (!this.open) return false;
-    this.sent.push(command);
+    this.sent.push(check);
     return true;
   }
 }
@@ -104,7 +101,7 @@ describe('ClientRegistry', () => {
     assert.equal(registry.get('p1')?.channel, channel);
   });
 
-  test('telemetryChannelFor picks open streams of the producer group round-robin', () => {
+  test('channelFor picks open streams of the producer group round-robin', () => {
     const registry = new ClientRegistry();
     const a = new FakeChannel();
     const b = new FakeChannel();
@@ -114,11 +111,11 @@ describe('ClientRegistry', () => {
     registry.register(producer('b', ['TX']), b);
     registry.register(producer('c', ['TX']), closed);
     registry.register(producer('d', ['OTHER']), new FakeChannel());
-    const picks = [1, 2, 3, 4].map(() => registry.telemetryChannelFor('TX')?.clientId);
+    const picks = [1, 2, 3, 4].map(() => registry.channelFor('TX')?.clientId);
     assert.deepEqual(picks, ['a', 'b', 'a', 'b']);
-    assert.equal(registry.telemetryChannelFor('NONE'), undefined);
+    assert.equal(registry.channelFor('NONE'), undefined);
     registry.detachChannel('a', a);
     registry.detachChannel('b', new FakeChannel()); // not b's stream: ignored
-    assert.equal(registry.telemetryChannelFor('TX')?.clientId, 'b');
+    assert.equal(registry.channelFor('TX')?.clientId, 'b');
   });
 });

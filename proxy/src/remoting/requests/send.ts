@@ -161,7 +161,7 @@ export interface SendBatchRequestSpec extends RequestSpec {
 }
 
 export function sendMessageRequest(params: SendMessageParams): SendRequestSpec {
-  validateTopic(params.topic);
+  checkSendableTopic(params.topic);
   validateProducerGroup(params.producerGroup);
   const maxBodyBytes = params.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   validateBody(params.body, maxBodyBytes, 'message body');
@@ -228,7 +228,7 @@ export function sendMessageRequest(params: SendMessageParams): SendRequestSpec {
 
 /** SEND_BATCH_MESSAGE: one request storing several messages of one topic (V2 header only). */
 export function sendBatchRequest(params: SendBatchParams): SendBatchRequestSpec {
-  validateTopic(params.topic);
+  checkSendableTopic(params.topic);
   validateProducerGroup(params.producerGroup);
   if (params.topic.startsWith(RETRY_TOPIC_PREFIX)) {
     throw new MessageValidationError(
@@ -367,7 +367,7 @@ export function parseSendResult(
 }
 
 /** Throws MessageValidationError unless `topic` is a name brokers accept for sending. */
-export function validateTopic(topic: string): void {
+function checkSendableTopic(topic: string): void {
   if (topic.trim() === '') throw new MessageValidationError('ILLEGAL_TOPIC', 'topic is blank');
   if (!TOPIC_PATTERN.test(topic)) {
     throw new MessageValidationError(

@@ -7,7 +7,6 @@ import {
   durationOf,
   millisOf,
   producerSettingsReply,
-  type SettingsPolicy,
   subscriptionsOf,
 } from '../../../proxy/src/grpc/settings.ts';
 import type { GroupConfig } from '../../../proxy/src/remoting/requests/admin.ts';
@@ -15,6 +14,11 @@ import {
   consumerRetryPolicy,
   DEFAULT_CUSTOMIZED_DELAYS_MS,
 } from '../../../proxy/src/session/retry-policy.ts';
+import {
+  grantConsumerSettings,
+  grantProducerSettings,
+  type SettingsPolicy,
+} from '../../../proxy/src/session/settings.ts';
 
 const POLICY: SettingsPolicy = {
   producer: { maxAttempts: 3, backoffInitialMs: 10, backoffMaxMs: 1000, backoffMultiplier: 2 },
@@ -31,7 +35,7 @@ const group = (overrides: Partial<GroupConfig> = {}): GroupConfig => ({
   ...overrides,
 });
 
-describe('Settings reply', () => {
+describe('Settings reply (granted by the session core, written by the gRPC ingress)', () => {
   test('producer: client values echoed, exponential backoff, body cap, type validation, metric off', () => {
     const client = {
       clientType: v2.ClientType.PRODUCER,
@@ -40,7 +44,7 @@ describe('Settings reply', () => {
       publishing: { topics: [{ name: 'T' }], validateMessageType: false },
       userAgent: { language: v2.Language.NODE_JS, version: '1.0.8' },
     };
-    const reply = producerSettingsReply(client, POLICY);
+    const reply = producerSettingsReply(client, grantProducerSettings(POLICY, undefined));
     assert.deepEqual(reply.backoffPolicy, {
       maxAttempts: 3,
       exponentialBackoff: {
@@ -72,7 +76,10 @@ describe('Settings reply', () => {
         longPollingTimeout: { seconds: 30, nanos: 0 },
       },
     };
-    const reply = consumerSettingsReply(client, group({ consumeMessageOrderly: true }), POLICY);
+    const reply = consumerSettingsReply(
+      client,
+      grantConsumerSettings(group({ consumeMessageOrderly: true }), POLICY, undefined),
+    );
     assert.equal(reply.subscription?.fifo, true);
     assert.equal(reply.subscription?.receiveBatchSize, 32);
     assert.equal(millisOf(reply.subscription?.longPollingTimeout), 20_000);
@@ -86,7 +93,11 @@ describe('Settings reply', () => {
   });
 
   test('consumer: unknown group gets defaults (not fifo); an EXPONENTIAL group policy is passed on', () => {
-    assert.equal(consumerSettingsReply({ subscription: {} }, undefined, POLICY).subscription?.fifo, false);
+    assert.equal(
+      consumerSettingsReply({ subscription: {} }, grantConsumerSettings(undefined, POLICY, undefined))
+        .subscription?.fifo,
+      false,
+    );
     const policy = consumerRetryPolicy(
       group({
         retryMaxTimes: 3,

@@ -1,11 +1,10 @@
 /**
- * The message type the Java proxy derives from a message's stored properties (proxy-grpc.md §8.3
- * step 6, §12.2) — not from the `message_type` the client declared — and the topic-type check of
- * SendMessage built on it.
+ * The message kind the Java proxy derives from a message's stored properties — not from the type the
+ * client declared — and the topic-type check of a send built on it.
  */
 import { acceptsMessageKind, type MessageKind, type TopicType } from '../cluster/message-type.ts';
-import { Code, ProxyStatusError } from '../grpc/status.ts';
 import { MessageProperty } from '../remoting/message/properties.ts';
+import { ProxyError } from './errors.ts';
 
 const DELAY_KEYS = [
   MessageProperty.DELAY_TIME_LEVEL,
@@ -23,15 +22,15 @@ export function messageKindOf(properties: ReadonlyMap<string, string>): Exclude<
 }
 
 /**
- * MESSAGE_PROPERTY_CONFLICT_WITH_TYPE unless the topic accepts the message's kind. A topic whose type
+ * MessageTypeConflict unless the topic accepts the message's kind. A topic whose type
  * is unknown (UNSPECIFIED: missing, or its config unreadable) accepts nothing, as in Java; `reason`
  * says why the type is unknown.
  */
 export function checkMessageKind(topicType: TopicType, kind: MessageKind, reason?: string): void {
   if (acceptsMessageKind(topicType, kind)) return;
   const detail = reason === undefined ? '' : ` (${reason})`;
-  throw new ProxyStatusError(
-    Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
+  throw new ProxyError(
+    'MessageTypeConflict',
     `TopicMessageType validate failed, the expected type is ${topicType}, but actual type is ${kind}${detail}`,
   );
 }

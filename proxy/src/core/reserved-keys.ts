@@ -1,7 +1,7 @@
 /**
- * Property keys the broker and proxy use for themselves (Java `MessageConst.STRING_HASH_SET`,
- * proxy-grpc.md §12.4): a client may not set them as user properties, and they are left out of the
- * user properties of delivered messages. `__SHARDINGKEY`, `TRACE_CONTEXT` and friends are NOT in the
+ * Property keys the broker and proxy use for themselves (Java `MessageConst.STRING_HASH_SET`): a
+ * client may not set them as user properties, and they are left out of the user properties of
+ * delivered messages. `__SHARDINGKEY`, `TRACE_CONTEXT` and friends are NOT in the
  * set, as in Java (a user property `__SHARDINGKEY` does make a message FIFO).
  */
 export const RESERVED_PROPERTY_KEYS: ReadonlySet<string> = new Set([
