@@ -1,5 +1,5 @@
 /**
- * The message queues QueryRoute shows to clients (proxy-grpc.md §8.1), computed as the Java proxy does
+ * The message queues a route shows to clients, computed as the Java proxy does
  * so clients see the same layout through either proxy: per broker name and per replica id, queue ids
  * numbered from 0 across READ, then WRITE, then READ_WRITE, then NONE queues.
  */

@@ -1,5 +1,5 @@
 /**
- * The x-mq-* request headers (proxy-grpc.md §3, test-peers.md §2e). Parsing never rejects a request by
+ * The x-mq-* request headers the official clients send. Parsing never rejects a request by
  * itself: official clients disagree on language names, protocol spellings, date formats and empty
  * credentials, and the Java proxy tolerates all of them. Only a missing client id is an error, and
  * the caller decides when to check it (after authentication, as the Java proxy does).
@@ -22,8 +22,8 @@ export const Header = {
 } as const;
 
 /**
- * Keys the Java proxy adds itself (only "if absent", so a client could spoof them: §3.1, §19.2 item
- * 13). We never read them from a client; they are removed before any handler sees the metadata.
+ * Keys the Java proxy adds itself, but only "if absent", so there a client can spoof them. We never
+ * read them from a client; they are removed before any handler sees the metadata.
  */
 export const INTERNAL_HEADERS: readonly string[] = [
   'x-mq-authorization-ak',

@@ -3,8 +3,7 @@
  * pinned rocketmq-client-nodejs package (see proxy/scripts/gen-proto.sh). Import protocol types
  * from here, never from the generated folder, so the generator can change in one place.
  */
-import { apache, google } from '../../gen/proto/rocketmq.js';
+import { apache } from '../../gen/proto/rocketmq.js';
 
 export const v2 = apache.rocketmq.v2;
-export const wkt = google.protobuf;
 export { apache };

@@ -1,6 +1,6 @@
 /**
  * The gRPC server: one TCP port where each connection is sniffed and injected into grpc-js as TLS or
- * plaintext (proxy-grpc.md §2), the MessagingService registered from the generated protobufjs code, an
+ * plaintext (as the Java proxy serves both on one port), the MessagingService registered from the generated protobufjs code, an
  * inbound size cap enforced by grpc-js before a message is buffered, and graceful shutdown.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
@@ -58,7 +58,7 @@ export interface RunningGrpcServer {
 }
 
 /**
- * Client-sent copies of proxy-internal headers never reach a handler (§3.1). Only used when the raw
+ * Client-sent copies of proxy-internal headers never reach a handler (see metadata.ts INTERNAL_HEADERS). Only used when the raw
  * header hook (deadline-fix.ts) cannot be installed: that hook does the same without an interceptor.
  */
 const sanitizeHeaders: ServerInterceptor = (_method, call) =>

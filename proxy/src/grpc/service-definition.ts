@@ -125,11 +125,6 @@ const definition = {
 } satisfies Record<MethodName, { kind: Kind; path: string }>;
 
 export const MESSAGING_SERVICE: ServiceDefinition & typeof definition = definition;
-export const METHOD_NAMES = Object.keys(definition) as MethodName[];
-
-export function methodKind(name: MethodName): Kind {
-  return definition[name].kind;
-}
 
 type Req<N extends MethodName> = MessagingMethods[N][0];
 type Res<N extends MethodName> = MessagingMethods[N][1];

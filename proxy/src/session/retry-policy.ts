@@ -1,7 +1,7 @@
 /**
- * The retry policies the proxy tells clients in the Settings reply (proxy-grpc.md §8.12.3): producers
- * get the configured exponential backoff; consumers get their group's policy from the broker
- * (`retryMaxTimes` + 1 attempts, customized delays by default, exponential when the group says so).
+ * The retry policies the proxy tells clients when they register: producers get the configured
+ * exponential backoff; consumers get their group's policy from the broker (`retryMaxTimes` + 1
+ * attempts, customized delays by default, exponential when the group says so).
  */
 import type { GroupConfig } from '../remoting/requests/admin.ts';
 

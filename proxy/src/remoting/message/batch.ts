@@ -8,7 +8,7 @@ import { MAX_PROPERTIES_BYTES } from './properties.ts';
 export interface BatchEntry {
   flag: number;
   body: Uint8Array;
-  /** Already-encoded properties string (§4.1), each message with its own UNIQ_KEY. */
+  /** Already-encoded properties string (see properties.ts), each message with its own UNIQ_KEY. */
   properties: string;
 }
 

@@ -115,7 +115,7 @@ export interface PropertyProblem {
   reason: 'contains U+0001' | 'contains U+0002' | 'empty';
 }
 
-/** The first property that breaks the §4.1 rules (no separators inside, nothing empty), if any. */
+/** The first property that breaks the encoding's rules (no separators inside, nothing empty), if any. */
 export function findPropertyProblem(properties: PropertiesInput): PropertyProblem | undefined {
   for (const [key, value] of entriesOf(properties)) {
     const keyReason = problemIn(key);

@@ -1,5 +1,5 @@
 /**
- * The send request header (SendMessageRequestHeader, remoting.md §3.3) in its two wire forms: V1 with
+ * The send request header (Java `SendMessageRequestHeader`) in its two wire forms: V1 with
  * Java field names (SEND_MESSAGE, 10) and V2 with the compact keys a..n (SEND_MESSAGE_V2, 310, and
  * SEND_BATCH_MESSAGE, 320). Brokers decode 310/320 with V2 names only and 10 with V1 names only.
  */
@@ -19,7 +19,7 @@ export interface SendHeader {
   bornTimestamp: number;
   /** The producer's opaque int flag. */
   flag: number;
-  /** Encoded properties string (§4.1). */
+  /** Encoded properties string (see properties.ts). */
   properties?: string | undefined;
   /** For sends to `%RETRY%` topics. */
   reconsumeTimes?: number | undefined;

@@ -1,6 +1,6 @@
 /**
  * The stored-message record ("MessageExt") that brokers return in PULL / POP / PEEK / QUERY / VIEW bodies
- * and send as the CHECK_TRANSACTION_STATE body (remoting.md §4.5). A body holds zero or more records
+ * and send as the CHECK_TRANSACTION_STATE body (Java `MessageDecoder`'s record layout). A body holds zero or more records
  * back to back, each starting with its own total size.
  *
  * Decoding is strict: every length is checked against the record, the fields must end exactly at
@@ -59,7 +59,7 @@ export interface StoredMessage {
   /** Decompressed when the sysFlag says compressed (zlib, LZ4 frame or zstd). */
   body: Buffer;
   properties: Map<string, string>;
-  /** Offset message id (store host + commit-log offset), §4.6. */
+  /** Offset message id (store host + commit-log offset; see message-id.ts). */
   msgId: string;
 }
 

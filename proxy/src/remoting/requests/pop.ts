@@ -1,5 +1,5 @@
 /**
- * POP consumption (remoting.md §5): POP_MESSAGE hides messages for `invisibleTime` and hands out a
+ * POP consumption (RocketMQ 5's broker-side consumer balance): POP_MESSAGE hides messages for `invisibleTime` and hands out a
  * receipt per message; ACK_MESSAGE / BATCH_ACK_MESSAGE consume them; CHANGE_MESSAGE_INVISIBLETIME
  * extends the hiding and returns a receipt that replaces the old one. NOTIFICATION and POLLING_INFO
  * are the long-poll probes. All go to the master of the broker that served the pop; send them with

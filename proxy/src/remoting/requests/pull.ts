@@ -1,5 +1,5 @@
 /**
- * PULL_MESSAGE (remoting.md §3.3): read a queue from an offset the client tracks itself. The broker
+ * PULL_MESSAGE (request code 11): read a queue from an offset the client tracks itself. The broker
  * filters by tag hash only, so callers must re-check tag strings. Send it to the master (or the broker
  * id the last pull suggested) with a timeout above suspendTimeoutMillis.
  */

@@ -1,5 +1,5 @@
 /**
- * Transactions (remoting.md §6): END_TRANSACTION (37) commits or rolls back a half message, and the
+ * Transactions: END_TRANSACTION (37) commits or rolls back a half message, and the
  * broker-initiated CHECK_TRANSACTION_STATE (39) asks the producer for a pending transaction's outcome.
  *
  * The Java client sends END_TRANSACTION **oneway**, both after the local transaction and in answer to a
