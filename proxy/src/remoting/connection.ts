@@ -1,9 +1,11 @@
 /**
- * One Remoting TCP connection to a NameServer or Broker: pipelined requests correlated by
- * `opaque`, bounded writes coalesced per event-loop turn, server-initiated request dispatch,
- * idle keepalive and graceful close. Nothing here retries or reconnects: that is the pool's job.
+ * The Remoting protocol over one connected socket, at either end: pipelined requests correlated by
+ * `opaque`, bounded writes coalesced per event-loop turn, the peer's requests dispatched to
+ * handlers, idle keepalive and graceful close. The socket is the transport and comes from outside:
+ * `connect` dials one (dial.ts), `adopt` takes one a `net.Server` accepted, so a Remoting server
+ * runs the same code as the client. Nothing here retries or reconnects: that is the pool's job.
  */
-import { Socket, type SocketConstructorOpts } from 'node:net';
+import type { Socket } from 'node:net';
 import { ResponseCode } from './codes.ts';
 import {
   CLIENT_LANGUAGE,
@@ -15,6 +17,7 @@ import {
   type RemotingCommand,
   type RequestSpec,
 } from './command.ts';
+import { type DialOptions, dial } from './dial.ts';
 import { RemotingError } from './errors.ts';
 import { decodeFrame, encodeFrame, FrameReader, MAX_FRAME_BYTES } from './frame.ts';
 
@@ -28,7 +31,10 @@ export interface RemotingLogger {
 const noop = (): void => {};
 export const silentLogger: RemotingLogger = { debug: noop, warn: noop, error: noop };
 
-export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
+export { parseAddress } from './dial.ts';
+
+/** A connection exists only once its socket is connected, so it starts 'open'. */
+export type ConnectionState = 'open' | 'closing' | 'closed';
 
 /** What a handler of a peer-initiated request answers; the connection adds opaque and flags. */
 export interface ReplySpec {
@@ -56,18 +62,12 @@ export interface KeepAliveOptions {
   timeoutMs?: number | undefined;
 }
 
-export interface ConnectionOptions {
-  /** TCP connect timeout, DNS included (default 3 s). */
-  connectTimeoutMs?: number | undefined;
+/** Options of the protocol, whichever end the socket came from. */
+export interface ProtocolOptions {
   /** Default per-request timeout (default 3 s). */
   requestTimeoutMs?: number | undefined;
   /** Requests pending at once; beyond it `request()` fails fast with RMQ_TOO_MANY_IN_FLIGHT (default 4096). */
   maxInFlight?: number | undefined;
-  /**
-   * Bytes the socket may buffer before further frames wait in the request queue (the socket's
-   * writable high-water mark; default 1 MiB). At most one frame more can be buffered.
-   */
-  maxWriteBufferBytes?: number | undefined;
   /** Largest frame accepted from the peer, length field included (default 16 MiB). */
   maxFrameBytes?: number | undefined;
   /** How long `close()` waits for in-flight requests before destroying (default 3 s). */
@@ -81,10 +81,11 @@ export interface ConnectionOptions {
   firstOpaque?: number | undefined;
 }
 
-export interface ConnectOptions extends ConnectionOptions {
-  /** Aborting it while connecting fails the connect with RMQ_ABORTED. */
-  signal?: AbortSignal | undefined;
-}
+/** Options of a connection we dial: the protocol's and the transport's (connect timeout, write bound). */
+export interface ConnectionOptions extends ProtocolOptions, Omit<DialOptions, 'signal'> {}
+
+/** `signal`: aborting it while connecting fails the connect with RMQ_ABORTED. */
+export interface ConnectOptions extends ConnectionOptions, Pick<DialOptions, 'signal'> {}
 
 export interface RequestOptions {
   /** Overrides the connection's requestTimeoutMs; a non-finite value means no timeout. */
@@ -94,21 +95,8 @@ export interface RequestOptions {
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_IN_FLIGHT = 4096;
-const DEFAULT_WRITE_BUFFER_BYTES = 1024 * 1024;
 const DEFAULT_TCP_KEEPALIVE_MS = 30_000;
 const MAX_REMARK_CHARS = 512;
-
-/** Splits `host:port`, `[v6]:port` or `v6:port` (the last colon separates the port). */
-export function parseAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  let host = address.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (colon <= 0 || host === '' || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new RemotingError('RMQ_CONNECT_FAILED', `invalid address "${address}": expected host:port`);
-  }
-  return { host, port };
-}
 
 /** A request awaiting its response (or, for oneway, its write). */
 class Pending {
@@ -145,6 +133,7 @@ class Pending {
 type Outbound = Pending | RemotingCommand;
 
 export class RemotingConnection {
+  /** The peer's `host:port`: the address dialed, or the accepted socket's remote end. */
   readonly address: string;
   /** Resolves (never rejects) once closed: with the error that closed it, or undefined if closed cleanly. */
   readonly closed: Promise<RemotingError | undefined>;
@@ -153,54 +142,70 @@ export class RemotingConnection {
   readonly #reader: FrameReader;
   readonly #logger: RemotingLogger;
   readonly #requestTimeoutMs: number;
-  readonly #connectTimeoutMs: number;
   readonly #closeTimeoutMs: number;
   readonly #maxInFlight: number;
-  readonly #tcpKeepAliveDelayMs: number;
   readonly #keepAlive: KeepAliveOptions | undefined;
   readonly #handlers = new Map<number, RequestHandler>();
   readonly #pending = new Map<number, Pending>();
   /** FIFO of frames not yet handed to the socket (Set: O(1) removal of timed-out requests). */
   readonly #queue = new Set<Outbound>();
   #resolveClosed!: (error: RemotingError | undefined) => void;
-  #connecting: PromiseWithResolvers<void> | undefined;
-  #state: ConnectionState = 'connecting';
+  #state: ConnectionState = 'open';
   #nextOpaque: number;
   #flushScheduled = false;
   #ended = false;
   #lastActivity = performance.now();
-  #timer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #keepAliveTimer: NodeJS.Timeout | undefined;
 
   /** Connects to `host:port`; rejects with RMQ_CONNECT_FAILED (retriable) or RMQ_ABORTED. */
-  static async connect(address: string, options: ConnectOptions = {}): Promise<RemotingConnection> {
-    const connection = new RemotingConnection(address, options);
-    await connection.#open(parseAddress(address), options.signal);
-    return connection;
+  static connect(address: string, options: ConnectOptions = {}): Promise<RemotingConnection> {
+    return dial(address, options, (socket) => new RemotingConnection(address, socket, options));
   }
 
-  private constructor(address: string, options: ConnectionOptions) {
+  /**
+   * Runs the protocol over a socket a `net.Server` accepted (plain or TLS), for a Remoting server.
+   * The connection owns the socket from now on. Its write bound is the socket's own writable
+   * high-water mark, which only the socket's creator can set: create the server with
+   * `highWaterMark`. A socket that already closed gives a connection that is already closed.
+   */
+  static adopt(socket: Socket, options: ProtocolOptions = {}): RemotingConnection {
+    if (socket.connecting || (socket.pending && !socket.destroyed)) {
+      throw new TypeError('RemotingConnection.adopt needs a connected socket (dial with connect())');
+    }
+    return new RemotingConnection(remoteAddressOf(socket), socket, options);
+  }
+
+  private constructor(address: string, socket: Socket, options: ProtocolOptions) {
     this.address = address;
+    this.#socket = socket;
     this.#logger = options.logger ?? silentLogger;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    this.#tcpKeepAliveDelayMs = options.tcpKeepAliveDelayMs ?? DEFAULT_TCP_KEEPALIVE_MS;
     this.#keepAlive = options.keepAlive;
     this.#nextOpaque = options.firstOpaque ?? 0;
     this.#reader = new FrameReader(options.maxFrameBytes ?? MAX_FRAME_BYTES);
-    // Our write bound is the socket's own high-water mark, so write() returning false and 'drain'
-    // mean exactly "over the bound" and "room again".
-    // net.Socket hands its options to stream.Duplex, which @types/node does not declare.
-    const socketOptions: SocketConstructorOpts & { writableHighWaterMark: number } = {
-      writableHighWaterMark: options.maxWriteBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES,
-    };
-    this.#socket = new Socket(socketOptions);
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#flush);
+    socket.on('error', this.#onError);
+    // A FIN means no response will ever come, so 'end' finishes us as 'close' does.
+    socket.on('end', this.#onClose);
+    socket.on('close', this.#onClose);
+    // An accepted socket may have closed before it was handed over; its events are gone by then.
+    if (socket.destroyed || socket.readableEnded) {
+      this.#terminate(this.#closedError('socket closed before the connection took it over'), 'debug');
+      return;
+    }
+    socket.setNoDelay(true);
+    // Kernel probes catch a dead peer even when no keepalive request is configured.
+    socket.setKeepAlive(true, options.tcpKeepAliveDelayMs ?? DEFAULT_TCP_KEEPALIVE_MS);
+    // A server may hand over a paused socket (pauseOnConnect, or after peeking at its first bytes).
+    socket.resume();
+    if (this.#keepAlive !== undefined) this.#armKeepAlive(this.#keepAlive.intervalMs);
   }
 
   get state(): ConnectionState {
@@ -217,7 +222,10 @@ export class RemotingConnection {
     return this.#queue.size;
   }
 
-  /** Bytes the socket holds but the kernel has not taken yet; ≤ maxWriteBufferBytes + one frame. */
+  /**
+   * Bytes the socket holds but the kernel has not taken yet: at most the socket's writable
+   * high-water mark (maxWriteBufferBytes when dialed) plus one frame.
+   */
   get queuedBytes(): number {
     return this.#socket.writableLength;
   }
@@ -251,9 +259,7 @@ export class RemotingConnection {
    * Requests still pending at the deadline fail with RMQ_CONNECTION_CLOSED.
    */
   async close(timeoutMs: number = this.#closeTimeoutMs): Promise<void> {
-    if (this.#state === 'connecting') {
-      this.destroy();
-    } else if (this.#state === 'open') {
+    if (this.#state === 'open') {
       this.#state = 'closing';
       this.#clearKeepAlive();
       this.#closeTimer = setTimeout(() => {
@@ -269,66 +275,10 @@ export class RemotingConnection {
     this.#terminate(error ?? this.#closedError('connection destroyed locally'), 'debug', error === undefined);
   }
 
-  // ---- connecting --------------------------------------------------------------------------
-
-  #open(target: { host: string; port: number }, signal: AbortSignal | undefined): Promise<void> {
-    const socket = this.#socket;
-    this.#connecting = Promise.withResolvers<void>();
-    socket.on('connect', this.#onConnect);
-    socket.on('data', this.#onData);
-    socket.on('drain', this.#flush);
-    socket.on('error', this.#onError);
-    // A FIN means no response will ever come, so 'end' finishes us as 'close' does.
-    socket.on('end', this.#onClose);
-    socket.on('close', this.#onClose);
-    if (signal?.aborted) {
-      this.#terminate(abortedError(signal, `connect to ${this.address}`), 'debug');
-      return this.#connecting.promise;
-    }
-    if (signal !== undefined) {
-      const onAbort = (): void =>
-        this.#terminate(abortedError(signal, `connect to ${this.address}`), 'debug');
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.#connecting.promise.then(
-        () => signal.removeEventListener('abort', onAbort),
-        () => signal.removeEventListener('abort', onAbort),
-      );
-    }
-    this.#timer = setTimeout(() => {
-      this.#terminate(
-        new RemotingError(
-          'RMQ_CONNECT_FAILED',
-          `connect to ${this.address} timed out after ${this.#connectTimeoutMs} ms`,
-          {
-            retriable: true,
-          },
-        ),
-        'debug',
-      );
-    }, this.#connectTimeoutMs);
-    socket.connect({ host: target.host, port: target.port });
-    return this.#connecting.promise;
-  }
-
-  #onConnect = (): void => {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#state !== 'connecting') return;
-    this.#state = 'open';
-    this.#socket.setNoDelay(true);
-    // Kernel probes catch a dead peer even when no keepalive request is configured.
-    this.#socket.setKeepAlive(true, this.#tcpKeepAliveDelayMs);
-    this.#lastActivity = performance.now();
-    if (this.#keepAlive !== undefined) this.#armKeepAlive(this.#keepAlive.intervalMs);
-    this.#connecting?.resolve();
-    this.#connecting = undefined;
-    this.#scheduleFlush();
-  };
-
   // ---- sending -----------------------------------------------------------------------------
 
   #send(spec: RequestSpec, flag: number, options: RequestOptions): Promise<RemotingCommand> {
-    if (this.#state === 'closing' || this.#state === 'closed') {
+    if (this.#state !== 'open') {
       return Promise.reject(this.#closedError(`connection is ${this.#state}`));
     }
     if (this.#pending.size >= this.#maxInFlight) {
@@ -396,19 +346,22 @@ export class RemotingConnection {
   #flush = (): void => {
     this.#flushScheduled = false;
     const socket = this.#socket;
-    const writable = this.#state === 'open' || this.#state === 'closing';
     // While the socket is over its high-water mark, frames stay queued until 'drain' calls us again.
-    if (!writable || this.#ended || this.#queue.size === 0 || socket.writableNeedDrain) return;
+    if (this.#state === 'closed' || this.#ended || this.#queue.size === 0 || socket.writableNeedDrain) return;
     socket.cork();
     try {
       for (const item of this.#queue) {
         this.#queue.delete(item);
-        const frame = this.#encode(item);
-        if (frame === undefined) continue;
+        let frame: Buffer | undefined;
         let callback: ((error?: Error | null) => void) | undefined;
         if (item instanceof Pending) {
+          frame = this.#encodeRequest(item);
+          if (frame === undefined) continue;
           item.written = true;
           if (item.oneway) callback = (error) => this.#onOnewayWritten(item, error);
+        } else {
+          frame = this.#encodeReply(item);
+          if (frame === undefined) continue;
         }
         if (!socket.write(frame, callback)) break;
       }
@@ -419,17 +372,21 @@ export class RemotingConnection {
     this.#maybeEnd();
   };
 
-  #encode(item: Outbound): Buffer | undefined {
-    const command = item instanceof Pending ? item.command : item;
+  #encodeRequest(pending: Pending): Buffer | undefined {
     try {
-      return encodeFrame(command, 'JSON');
+      return encodeFrame(pending.command, 'JSON');
+    } catch (error) {
+      this.#fail(pending, asRemotingError(error, 'RMQ_BAD_FRAME'));
+      return undefined;
+    }
+  }
+
+  #encodeReply(reply: RemotingCommand): Buffer | undefined {
+    try {
+      return encodeFrame(reply, 'JSON');
     } catch (error) {
       const cause = asRemotingError(error, 'RMQ_BAD_FRAME');
-      if (item instanceof Pending) {
-        this.#fail(item, cause);
-      } else {
-        this.#logger.error({ address: this.address, code: cause.code, err: cause }, 'cannot encode reply');
-      }
+      this.#logger.error({ address: this.address, code: cause.code, err: cause }, 'cannot encode reply');
       return undefined;
     }
   }
@@ -647,45 +604,27 @@ export class RemotingConnection {
   }
 
   #onError = (error: Error): void => {
-    const cause =
-      this.#state === 'connecting'
-        ? new RemotingError('RMQ_CONNECT_FAILED', `connect to ${this.address} failed: ${error.message}`, {
-            retriable: true,
-            cause: error,
-          })
-        : this.#closedError(`socket error: ${error.message}`, error);
-    this.#terminate(cause, this.#state === 'connecting' ? 'debug' : 'warn');
+    this.#terminate(this.#closedError(`socket error: ${error.message}`, error), 'warn');
   };
 
   #onClose = (): void => {
-    if (this.#state === 'connecting') {
-      this.#terminate(
-        new RemotingError('RMQ_CONNECT_FAILED', `connect to ${this.address} failed: socket closed`, {
-          retriable: true,
-        }),
-        'debug',
-      );
-    } else {
-      const clean = this.#ended && this.#pending.size === 0;
-      this.#terminate(
-        this.#closedError(this.#ended ? 'connection closed' : 'connection closed by peer'),
-        'debug',
-        clean,
-      );
-    }
+    const clean = this.#ended && this.#pending.size === 0;
+    this.#terminate(
+      this.#closedError(this.#ended ? 'connection closed' : 'connection closed by peer'),
+      'debug',
+      clean,
+    );
   };
 
   /** The one place that ends a connection: idempotent, synchronous, fails everything pending. */
   #terminate(cause: RemotingError, log: 'none' | 'debug' | 'warn', clean = false): void {
     if (this.#state === 'closed') return;
-    const wasConnecting = this.#state === 'connecting';
     this.#state = 'closed';
-    clearTimeout(this.#timer);
     clearTimeout(this.#closeTimer);
     this.#clearKeepAlive();
     this.#socket.destroy();
     this.#queue.clear();
-    if (log !== 'none' && !wasConnecting) {
+    if (log !== 'none') {
       this.#logger[log](
         { address: this.address, code: cause.code, inFlight: this.#pending.size, err: cause },
         'connection closed',
@@ -697,8 +636,6 @@ export class RemotingConnection {
       entry.release();
       entry.reject(cause);
     }
-    if (wasConnecting) this.#connecting?.reject(cause);
-    this.#connecting = undefined;
     this.#resolveClosed(clean ? undefined : cause);
   }
 
@@ -708,6 +645,13 @@ export class RemotingConnection {
       cause,
     });
   }
+}
+
+/** `host:port` of the peer, bracketing IPv6 hosts as parseAddress reads them. */
+function remoteAddressOf(socket: Socket): string {
+  const host = socket.remoteAddress;
+  if (host === undefined) return 'unknown';
+  return `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort}`;
 }
 
 function abortedError(signal: AbortSignal, what: string): RemotingError {
