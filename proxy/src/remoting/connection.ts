@@ -68,6 +68,14 @@ export interface ProtocolOptions {
   requestTimeoutMs?: number | undefined;
   /** Requests pending at once; beyond it `request()` fails fast with RMQ_TOO_MANY_IN_FLIGHT (default 4096). */
   maxInFlight?: number | undefined;
+  /**
+   * Peer requests served at once (handler running or reply not yet handed to the socket). At the
+   * limit the connection stops reading until one finishes, so a peer that floods requests or does
+   * not read its replies is held back by TCP instead of growing our memory. Default: 4096 on
+   * adopted connections; unbounded on dialed ones, where a broker's few requests must never hold
+   * back the responses read behind them.
+   */
+  maxPeerRequestsInFlight?: number | undefined;
   /** Largest frame accepted from the peer, length field included (default 16 MiB). */
   maxFrameBytes?: number | undefined;
   /** How long `close()` waits for in-flight requests before destroying (default 3 s). */
@@ -144,6 +152,7 @@ export class RemotingConnection {
   readonly #requestTimeoutMs: number;
   readonly #closeTimeoutMs: number;
   readonly #maxInFlight: number;
+  readonly #maxPeerRequests: number;
   readonly #keepAlive: KeepAliveOptions | undefined;
   readonly #handlers = new Map<number, RequestHandler>();
   readonly #pending = new Map<number, Pending>();
@@ -152,6 +161,12 @@ export class RemotingConnection {
   #resolveClosed!: (error: RemotingError | undefined) => void;
   #state: ConnectionState = 'open';
   #nextOpaque: number;
+  /** Peer requests whose handler runs or whose reply waits in #queue. */
+  #peerRequests = 0;
+  /** Reading is paused at the peer request limit; frames already read wait in #held from #heldAt. */
+  #readPaused = false;
+  #held: Buffer[] | undefined;
+  #heldAt = 0;
   #flushScheduled = false;
   #ended = false;
   #lastActivity = performance.now();
@@ -160,7 +175,7 @@ export class RemotingConnection {
 
   /** Connects to `host:port`; rejects with RMQ_CONNECT_FAILED (retriable) or RMQ_ABORTED. */
   static connect(address: string, options: ConnectOptions = {}): Promise<RemotingConnection> {
-    return dial(address, options, (socket) => new RemotingConnection(address, socket, options));
+    return dial(address, options, (socket) => new RemotingConnection(address, socket, options, Infinity));
   }
 
   /**
@@ -173,16 +188,23 @@ export class RemotingConnection {
     if (socket.connecting || (socket.pending && !socket.destroyed)) {
       throw new TypeError('RemotingConnection.adopt needs a connected socket (dial with connect())');
     }
-    return new RemotingConnection(remoteAddressOf(socket), socket, options);
+    return new RemotingConnection(remoteAddressOf(socket), socket, options, DEFAULT_MAX_IN_FLIGHT);
   }
 
-  private constructor(address: string, socket: Socket, options: ProtocolOptions) {
+  private constructor(
+    address: string,
+    socket: Socket,
+    options: ProtocolOptions,
+    defaultMaxPeerRequests: number,
+  ) {
     this.address = address;
     this.#socket = socket;
     this.#logger = options.logger ?? silentLogger;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    // At least one, or the first peer request would pause reading for good.
+    this.#maxPeerRequests = Math.max(1, options.maxPeerRequestsInFlight ?? defaultMaxPeerRequests);
     this.#keepAlive = options.keepAlive;
     this.#nextOpaque = options.firstOpaque ?? 0;
     this.#reader = new FrameReader(options.maxFrameBytes ?? MAX_FRAME_BYTES);
@@ -215,6 +237,11 @@ export class RemotingConnection {
   /** Requests awaiting a response or (oneway) their write. */
   get inFlight(): number {
     return this.#pending.size;
+  }
+
+  /** Requests from the peer being served: handler running or reply not yet handed to the socket. */
+  get peerRequestsInFlight(): number {
+    return this.#peerRequests;
   }
 
   /** Frames waiting for room in the socket's write buffer. */
@@ -255,7 +282,8 @@ export class RemotingConnection {
   }
 
   /**
-   * Stops accepting requests, waits up to `timeoutMs` for in-flight ones, then closes.
+   * Stops accepting requests, waits up to `timeoutMs` for in-flight ones (ours awaiting responses,
+   * the peer's awaiting our replies), then half-closes and waits for the peer to close.
    * Requests still pending at the deadline fail with RMQ_CONNECTION_CLOSED.
    */
   async close(timeoutMs: number = this.#closeTimeoutMs): Promise<void> {
@@ -348,6 +376,7 @@ export class RemotingConnection {
     const socket = this.#socket;
     // While the socket is over its high-water mark, frames stay queued until 'drain' calls us again.
     if (this.#state === 'closed' || this.#ended || this.#queue.size === 0 || socket.writableNeedDrain) return;
+    let replies = 0;
     socket.cork();
     try {
       for (const item of this.#queue) {
@@ -360,6 +389,8 @@ export class RemotingConnection {
           item.written = true;
           if (item.oneway) callback = (error) => this.#onOnewayWritten(item, error);
         } else {
+          // Handed to the socket (or dropped), a reply frees its peer request's slot.
+          replies++;
           frame = this.#encodeReply(item);
           if (frame === undefined) continue;
         }
@@ -369,7 +400,8 @@ export class RemotingConnection {
       socket.uncork();
     }
     this.#lastActivity = performance.now();
-    this.#maybeEnd();
+    if (replies > 0) this.#peerRequestsDone(replies);
+    else this.#maybeEnd();
   };
 
   #encodeRequest(pending: Pending): Buffer | undefined {
@@ -440,20 +472,59 @@ export class RemotingConnection {
       this.#onProtocolError(error);
       return;
     }
-    for (const frame of frames) {
+    this.#dispatch(frames, 0);
+  };
+
+  /** Handles frames in order from `from`; at the peer request limit it pauses and holds the rest. */
+  #dispatch(frames: Buffer[], from: number): void {
+    for (let i = from; i < frames.length; i++) {
       let command: RemotingCommand;
       try {
-        command = decodeFrame(frame);
+        command = decodeFrame(frames[i]!);
       } catch (error) {
         this.#onProtocolError(error);
         return;
       }
-      if (isResponse(command)) this.#onResponse(command);
-      else this.#onPeerRequest(command);
+      if (isResponse(command)) {
+        this.#onResponse(command);
+      } else {
+        this.#onPeerRequest(command);
+        if (this.#peerRequests >= this.#maxPeerRequests && this.#state !== 'closed') {
+          this.#pauseReading(frames, i + 1);
+          return;
+        }
+      }
       // A handler or a resolved caller may have closed us synchronously.
       if (this.#state === 'closed') return;
     }
-  };
+  }
+
+  #pauseReading(frames: Buffer[], next: number): void {
+    if (next < frames.length) {
+      this.#held = frames;
+      this.#heldAt = next;
+    }
+    if (this.#readPaused) return;
+    this.#readPaused = true;
+    this.#socket.pause();
+  }
+
+  #peerRequestsDone(count: number): void {
+    this.#peerRequests -= count;
+    if (this.#readPaused && this.#peerRequests < this.#maxPeerRequests) this.#resumeReading();
+    this.#maybeEnd();
+  }
+
+  #resumeReading(): void {
+    this.#readPaused = false;
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      this.#dispatch(held, this.#heldAt);
+    }
+    // The held frames may have reached the limit again.
+    if (!this.#readPaused && this.#state !== 'closed') this.#socket.resume();
+  }
 
   #onResponse(response: RemotingCommand): void {
     const pending = this.#pending.get(response.opaque);
@@ -475,6 +546,7 @@ export class RemotingConnection {
   #onPeerRequest(command: RemotingCommand): void {
     const handler = this.#handlers.get(command.code);
     if (handler !== undefined) {
+      this.#peerRequests++;
       void this.#runHandler(handler, command);
     } else if (isOneway(command)) {
       this.#logger.debug(
@@ -482,6 +554,7 @@ export class RemotingConnection {
         'ignored oneway request: no handler',
       );
     } else {
+      this.#peerRequests++;
       this.#reply(command, {
         code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
         remark: ` request type ${command.code} not supported`,
@@ -503,6 +576,7 @@ export class RemotingConnection {
     }
     // The peer expects nothing for oneway requests, not even errors.
     if (reply !== undefined && !isOneway(command)) this.#reply(command, reply);
+    else this.#peerRequestsDone(1);
   }
 
   #reply(request: RemotingCommand, reply: ReplySpec): void {
@@ -511,6 +585,7 @@ export class RemotingConnection {
         { address: this.address, opaque: request.opaque },
         'dropped a reply: connection closed',
       );
+      this.#peerRequestsDone(1);
       return;
     }
     this.#enqueue({
@@ -583,9 +658,17 @@ export class RemotingConnection {
 
   // ---- closing -----------------------------------------------------------------------------
 
-  /** Half-closes once a closing connection has nothing left to send or await. */
+  /** Half-closes once a closing connection has nothing left to send, await or answer. */
   #maybeEnd(): void {
-    if (this.#state !== 'closing' || this.#ended || this.#pending.size > 0 || this.#queue.size > 0) return;
+    if (
+      this.#state !== 'closing' ||
+      this.#ended ||
+      this.#pending.size > 0 ||
+      this.#queue.size > 0 ||
+      this.#peerRequests > 0
+    ) {
+      return;
+    }
     this.#ended = true;
     // The peer answers our FIN by closing; the close deadline covers a peer that does not.
     this.#socket.end();
@@ -624,6 +707,7 @@ export class RemotingConnection {
     this.#clearKeepAlive();
     this.#socket.destroy();
     this.#queue.clear();
+    this.#held = undefined;
     if (log !== 'none') {
       this.#logger[log](
         { address: this.address, code: cause.code, inFlight: this.#pending.size, err: cause },

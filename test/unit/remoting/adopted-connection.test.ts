@@ -139,6 +139,7 @@ describe('an adopted connection', () => {
     assert.deepEqual(response.extFields, { got: '7' });
     assert.equal(response.body?.toString(), 'hi');
     assert.deepEqual(seen, [server]);
+    assert.equal(server.peerRequestsInFlight, 0);
   });
 
   test('names an IPv6 peer [host]:port, as parseAddress reads it', async (t) => {
@@ -239,6 +240,7 @@ describe('requests both ways on one adopted connection', () => {
     });
     assert.equal(server.inFlight, 0);
     assert.equal(client.inFlight, 0);
+    assert.equal(server.peerRequestsInFlight, 0);
   });
 
   test('requests to the peer are bounded by maxInFlight and time out like a client’s', async (t) => {
@@ -292,10 +294,59 @@ describe('requests both ways on one adopted connection', () => {
         'no side received a response to a oneway request',
       );
     }
+    assert.equal(server.peerRequestsInFlight, 0);
   });
 });
 
 describe('closing an adopted connection', () => {
+  test('close() waits for replies being served and for responses to its own requests, then both sides close', async (t) => {
+    const { client, server } = await pair(t);
+    const serving = gate();
+    const answering = gate();
+    let started = 0;
+    server.onRequest(11, async () => {
+      started++;
+      await serving.promise;
+      return { code: 0, remark: 'served' };
+    });
+    client.onRequest(39, async () => {
+      started++;
+      await answering.promise;
+      return { code: 0, remark: 'answered' };
+    });
+    const fromClient = client.request({ code: 11 }, { timeoutMs: 10_000 });
+    const fromServer = server.request({ code: 39 }, { timeoutMs: 10_000 });
+    await until(() => started === 2, 'both handlers');
+
+    const closing = server.close(5000);
+    assert.equal(server.state, 'closing');
+    await assert.rejects(server.request({ code: 39 }), rejectsWith('RMQ_CONNECTION_CLOSED'));
+    await sleep(30);
+    assert.equal(client.state, 'open', 'no FIN while the server awaits a response');
+    answering.open();
+    assert.equal((await fromServer).remark, 'answered');
+    await sleep(30);
+    assert.equal(client.state, 'open', 'no FIN while the server still owes a reply');
+    serving.open();
+    assert.equal((await fromClient).remark, 'served');
+    await closing;
+    assert.equal(await server.closed, undefined, 'closed cleanly');
+    assert.equal((await client.closed)?.code, 'RMQ_CONNECTION_CLOSED');
+    assert.match((await client.closed)?.message ?? '', /closed by peer/);
+  });
+
+  test('close() gives up at its deadline on a handler that never finishes', async (t) => {
+    const { client, server } = await pair(t);
+    server.onRequest(11, () => new Promise<undefined>(() => {}));
+    const pending = client.request({ code: 11 }, { timeoutMs: 10_000 });
+    await until(() => server.peerRequestsInFlight === 1, 'the handler');
+    const started = performance.now();
+    await server.close(60);
+    assert.ok(performance.now() - started >= 55, 'waited for the deadline');
+    assert.equal((await server.closed)?.code, 'RMQ_CONNECTION_CLOSED');
+    await assert.rejects(pending, rejectsWith('RMQ_CONNECTION_CLOSED'));
+  });
+
   test('the peer closing fails the requests the adopted side awaits', async (t) => {
     const { client, server } = await pair(t);
     client.onRequest(39, () => new Promise<undefined>(() => {}));
@@ -372,6 +423,92 @@ describe('limits on an adopted connection', () => {
       assert.equal(response.extFields?.n, String(i));
     });
     assert.equal(server.queuedFrames, 0);
+  });
+
+  test('at maxPeerRequestsInFlight it stops reading and takes the next request when one finishes', async (t) => {
+    const { client, server } = await pair(t, { maxPeerRequestsInFlight: 2 });
+    const gates = new Map<string, () => void>();
+    const started: string[] = [];
+    server.onRequest(11, async (request) => {
+      const n = request.extFields!.n!;
+      started.push(n);
+      const held = gate();
+      gates.set(n, held.open);
+      await held.promise;
+      return { code: 0, extFields: { n } };
+    });
+    // Written in one flush, so they arrive together and the extra ones wait as already-read frames.
+    const results = ['0', '1', '2', '3', '4', '5'].map((n) =>
+      client.request({ code: 11, extFields: { n } }, { timeoutMs: 10_000 }),
+    );
+    await until(() => started.length === 2, 'two handlers');
+    await sleep(30);
+    assert.deepEqual(started, ['0', '1'], 'no third request taken while two are served');
+    assert.equal(server.peerRequestsInFlight, 2);
+    gates.get('1')!();
+    assert.equal((await results[1]!).extFields?.n, '1');
+    await until(() => started.length === 3, 'a third handler');
+    assert.deepEqual(started, ['0', '1', '2']);
+    for (const n of ['0', '2', '3', '4', '5']) {
+      await until(() => gates.has(n), `handler ${n}`);
+      gates.get(n)!();
+    }
+    const responses = await Promise.all(results);
+    assert.deepEqual(
+      responses.map((response) => response.extFields?.n),
+      ['0', '1', '2', '3', '4', '5'],
+    );
+    assert.equal(server.peerRequestsInFlight, 0);
+  });
+
+  test('a peer that never reads its replies is held back by TCP: queued replies stay bounded', async (t) => {
+    const highWaterMark = 16 * 1024;
+    const maxPeerRequestsInFlight = 8;
+    const listener = await listen(t, { maxPeerRequestsInFlight }, { highWaterMark });
+    const peer = await rawPeer(listener.port);
+    t.after(() => peer.socket.destroy());
+    const server = await listener.accepted();
+    const replyBody = Buffer.alloc(64 * 1024, 1);
+    let handled = 0;
+    server.onRequest(11, () => {
+      handled++;
+      return { code: 0, body: replyBody };
+    });
+    peer.socket.pause();
+    const count = 1000;
+    for (let i = 0; i < count; i++) peer.send(command(11, i));
+    // Replies fill the kernel's buffers and then the socket's; from then on no request is taken.
+    let last = -1;
+    let stableSince = performance.now();
+    await until(
+      () => {
+        if (handled !== last) {
+          last = handled;
+          stableSince = performance.now();
+        }
+        return handled > 0 && performance.now() - stableSince > 100;
+      },
+      'the server to stop taking requests',
+      10_000,
+    );
+    await sleep(50);
+    assert.ok(handled < count, `the server stopped reading after ${handled} of ${count} requests`);
+    assert.equal(handled, last, 'no request taken while the replies wait');
+    assert.ok(
+      server.peerRequestsInFlight <= maxPeerRequestsInFlight,
+      `${server.peerRequestsInFlight} served`,
+    );
+    assert.ok(server.queuedFrames <= maxPeerRequestsInFlight, `${server.queuedFrames} replies queued`);
+    assert.ok(server.queuedBytes <= highWaterMark + replyBody.length + 1024);
+
+    peer.socket.resume();
+    await until(() => peer.received.length === count, 'every reply', 20_000);
+    assert.deepEqual(
+      peer.received.map((reply) => reply.opaque),
+      Array.from({ length: count }, (_, i) => i),
+    );
+    assert.equal(handled, count);
+    assert.equal(server.peerRequestsInFlight, 0);
   });
 });
 
