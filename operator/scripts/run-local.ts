@@ -10,9 +10,10 @@ import { startControlPlane } from '../../test/harness/kube/controlplane.ts';
 import { CRD_NAME } from '../src/api/constants.ts';
 import { buildCrd } from '../src/api/crd.ts';
 import type { RocketMQProxy } from '../src/api/types.ts';
+import { Kinds } from '../src/controllers/kinds.ts';
 import { loadKubeConfig, startOperator } from '../src/operator.ts';
 import { ContentType, HttpsKubeClient } from '../src/runtime/client.ts';
-import { Kinds, resourcePath } from '../src/runtime/kinds.ts';
+import { resourcePath } from '../src/runtime/kinds.ts';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);

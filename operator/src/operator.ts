@@ -1,22 +1,24 @@
 /**
- * Wires the operator together: kubeconfig → client, leader election, the RocketMQProxy controller, and an
- * HTTP port for /healthz, /readyz and /metrics.
+ * The composition root: kubeconfig → client → a manager (health, metrics, leader election) with the
+ * operator's kinds registered and the RocketMQProxy controller added.
  *
  * Why our own small runtime instead of a framework: the TypeScript operator frameworks on
  * @kubernetes/client-node (dot-i/k8s-operator, Pepr) process events through one global or per-kind queue
  * without per-key de-duplication or backoff, restart watches without a resourceVersion, and have no
  * leader election; client-node itself offers no work queue, leader election or event recorder, and its
  * informer stops on errors other than 410. The pieces we need (informer, keyed queue, server-side apply,
- * Lease, Events) are a few hundred lines that we can test against a real API server and reason about.
+ * Lease, Events) are a few hundred lines that we can test against a real
+ * API server and reason about.
  */
-import { createServer, type Server } from 'node:http';
-import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type Logger, RocketMQProxyController } from './controllers/rocketmqproxy.ts';
+import { EVENT_SOURCE, FIELD_MANAGER, METRICS_PREFIX } from './api/constants.ts';
+import { OwnKinds } from './controllers/kinds.ts';
+import type { RocketMQProxyReconciler } from './controllers/rocketmqproxy.ts';
+import { setUpRocketMQProxyController } from './controllers/setup.ts';
 import { HttpsKubeClient, type KubeClient } from './runtime/client.ts';
-import { KubeEventRecorder } from './runtime/events.ts';
-import { LeaderElector } from './runtime/leader.ts';
-import { OperatorMetrics } from './runtime/metrics.ts';
+import type { Logger } from './runtime/log.ts';
+import { Manager } from './runtime/manager.ts';
+import type { ControllerMetrics } from './runtime/metrics.ts';
 
 export interface OperatorOptions {
   /** Path of a kubeconfig; undefined: in-cluster service account, else the default kubeconfig. */
@@ -34,8 +36,9 @@ export interface OperatorOptions {
 }
 
 export interface RunningOperator {
-  controller: RocketMQProxyController;
-  metrics: OperatorMetrics;
+  manager: Manager;
+  reconciler: RocketMQProxyReconciler;
+  metrics: ControllerMetrics;
   /** Bound HTTP port, when one was asked for. */
   httpPort: number | undefined;
   stop(): Promise<void>;
@@ -50,73 +53,37 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const client = options.client ?? new HttpsKubeClient(loadKubeConfig(options.kubeconfig));
-  const metrics = new OperatorMetrics({ processMetrics: options.httpPort !== undefined });
-  const identity =
-    options.leaderElection?.identity ??
-    `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const events = new KubeEventRecorder(client, 'rmqproxy.io/rocketmq-proxy-operator', identity, (m) =>
-    options.log.warn(m),
-  );
-  const controller = new RocketMQProxyController({
-    client,
-    events,
-    metrics,
+  const election = options.leaderElection;
+  const manager = new Manager({
+    client: options.client ?? new HttpsKubeClient(loadKubeConfig(options.kubeconfig)),
     log: options.log,
     namespaces: options.namespaces ?? [],
+    fieldManager: FIELD_MANAGER,
+    metricsPrefix: METRICS_PREFIX,
+    eventSource: EVENT_SOURCE,
+    kinds: Object.values(OwnKinds),
+    ...(election?.identity ? { identity: election.identity } : {}),
+    ...(options.httpPort !== undefined
+      ? { health: { port: options.httpPort, host: options.httpHost ?? '0.0.0.0' } }
+      : {}),
+    ...(election
+      ? {
+          leaderElection: { namespace: election.namespace, name: election.name ?? 'rocketmq-proxy-operator' },
+        }
+      : {}),
+    // Exit so that the restarted process joins the election again instead of running as a standby forever.
+    onLeadershipLost: () => process.exit(1),
+  });
+  const { reconciler } = setUpRocketMQProxyController(manager, {
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-
-  let server: Server | undefined;
-  let httpPort: number | undefined;
-  let elector: LeaderElector | undefined;
-  if (options.httpPort !== undefined) {
-    server = createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res.writeHead(200).end('ok\n');
-      } else if (req.url === '/readyz') {
-        // Ready = caches synced; a standby (not leader) is ready too, so rolling the operator never stalls.
-        const ready = controller.synced || (elector !== undefined && !elector.isLeader);
-        res.writeHead(ready ? 200 : 503).end(ready ? 'ok\n' : 'informers not synced\n');
-      } else if (req.url === '/metrics') {
-        metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
-          (error: unknown) => res.writeHead(500).end(String(error)),
-        );
-      } else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolvePromise) =>
-      server!.listen(options.httpPort, options.httpHost ?? '0.0.0.0', resolvePromise),
-    );
-    const address = server.address();
-    httpPort = typeof address === 'object' && address ? address.port : undefined;
-  }
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await controller.stop();
-      await elector?.release();
-      await new Promise<void>((resolvePromise) =>
-        server ? server.close(() => resolvePromise()) : resolvePromise(),
-      );
-    })();
-    return stopped;
+  await manager.start();
+  return {
+    manager,
+    reconciler,
+    metrics: manager.metrics,
+    httpPort: manager.httpPort,
+    stop: () => manager.stop(),
   };
-
-  if (options.leaderElection) {
-    elector = new LeaderElector(client, {
-      namespace: options.leaderElection.namespace,
-      name: options.leaderElection.name ?? 'rocketmq-proxy-operator',
-      identity,
-      log: (level, message) => options.log[level](message),
-    });
-    await elector.run(() => {
-      options.log.error('leadership lost: stopping so a restart rejoins the election');
-      void stop().then(() => process.exit(1));
-    });
-  }
-  await controller.start();
-  return { controller, metrics, httpPort, stop };
 }

@@ -21,8 +21,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RocketMQProxy, RocketMQProxySpec } from '../../operator/src/api/types.ts';
+import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { isNotFound, type KubeClient } from '../../operator/src/runtime/client.ts';
-import { Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { startControlPlane } from '../harness/kube/controlplane.ts';
 import { clientFor, createNamespace, eventually, installCrd, proxyObject } from '../operator/support.ts';
 

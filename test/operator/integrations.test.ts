@@ -12,10 +12,11 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { PodAnnotation } from '../../operator/src/api/constants.ts';
 import type { RocketMQProxy, RocketMQProxySpec } from '../../operator/src/api/types.ts';
+import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import type { RunningOperator } from '../../operator/src/operator.ts';
 import { issueCertificate } from '../../operator/src/resources/x509.ts';
 import { ContentType, isNotFound, type KubeClient } from '../../operator/src/runtime/client.ts';
-import { crdNameOf, type Kind, Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { crdNameOf, type Kind, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
 import {
   clientFor,

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { RocketMQProxy } from '../../operator/src/api/types.ts';
+import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { type RunningOperator, startOperator } from '../../operator/src/operator.ts';
 import {
   ContentType,
@@ -16,7 +17,7 @@ import {
   KubeApiError,
   type KubeClient,
 } from '../../operator/src/runtime/client.ts';
-import { type Kind, Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { type Kind, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
 import { clientFor, createNamespace, eventually, installCrd, quietLog, SETUP_TIMEOUT_MS } from './support.ts';
 

@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { PodAnnotation } from '../../operator/src/api/constants.ts';
 import type { RocketMQProxy, RocketMQProxySpec } from '../../operator/src/api/types.ts';
+import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import type { RunningOperator } from '../../operator/src/operator.ts';
 import { ContentType, isNotFound, KubeApiError, type KubeClient } from '../../operator/src/runtime/client.ts';
-import { Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
 import { type RestartedProcess, restartComponent } from './restart.ts';
 import {
@@ -433,7 +434,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     await patchSpec(ns, 'k', { metadata: { annotations: { touched: 'yes' } } });
     const conflictsBefore = (await operator.metrics.conflicts.get()).values[0]?.value ?? 0;
     const status = { ...stale.status, configHash: 'forced-by-test' };
-    await operator.controller.writeStatus(stale, status);
+    await operator.reconciler.writeStatus(stale, status);
     const conflictsAfter = (await operator.metrics.conflicts.get()).values[0]?.value ?? 0;
     // At least one: the counter is process-wide, and on a loaded machine a reconcile of an earlier
     // test's RocketMQProxy may meet its own 409 in the same window.

@@ -3,9 +3,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, CRD_NAME, KIND } from '../../operator/src/api/constants.ts';
 import { buildCrd } from '../../operator/src/api/crd.ts';
 import type { RocketMQProxySpec } from '../../operator/src/api/types.ts';
+import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { type RunningOperator, startOperator } from '../../operator/src/operator.ts';
 import { ContentType, HttpsKubeClient, type KubeClient } from '../../operator/src/runtime/client.ts';
-import { Kinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 
 export const SETUP_TIMEOUT_MS = 75 * 60_000;
 

@@ -12,6 +12,12 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 /** The one field manager for every write the operator makes (server-side apply and status). */
 export const FIELD_MANAGER = 'rocketmq-proxy-operator';
 
+/** Prefix of the operator's metric names (rocketmq_proxy_operator_reconcile_total, …). */
+export const METRICS_PREFIX = 'rocketmq_proxy_operator';
+
+/** reportingController of the operator's Events. */
+export const EVENT_SOURCE = `${GROUP}/rocketmq-proxy-operator`;
+
 /** Default proxy image (and tag) used when spec.image is unset. */
 export const DEFAULT_PROXY_IMAGE = 'ghcr.io/rmqproxy/rocketmq-proxy:0.1.0';
 

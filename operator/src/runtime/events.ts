@@ -1,11 +1,11 @@
 /**
- * events.k8s.io/v1 Events about a RocketMQProxy (reconcile failures, certificate issuance, invalid specs).
+ * events.k8s.io/v1 Events about the objects a controller reconciles (failures, issued certificates, …).
  * Identical events (same object, reason and note) are sent once per 10 minutes, so a retry loop cannot
  * flood etcd; failures to record an event are logged and never fail a reconcile.
  */
 import type { KubeClient } from './client.ts';
 import type { KubeObject } from './informer.ts';
-import { Kinds, resourcePath } from './kinds.ts';
+import { CoreKinds, resourcePath } from './kinds.ts';
 
 export interface EventRecorder {
   record(
@@ -72,7 +72,7 @@ export class KubeEventRecorder implements EventRecorder {
       },
     };
     this.#client
-      .request('POST', resourcePath(Kinds.Event, namespace), { body })
+      .request('POST', resourcePath(CoreKinds.Event, namespace), { body })
       .catch((error: unknown) => this.#log(`recording event ${reason}: ${String(error)}`));
   }
 }

@@ -5,7 +5,7 @@
  * and release on shutdown (empty holder) so a standby takes over at once.
  */
 import { isConflict, isNotFound, type KubeClient } from './client.ts';
-import { Kinds, resourcePath } from './kinds.ts';
+import { CoreKinds, resourcePath } from './kinds.ts';
 
 export interface LeaderOptions {
   namespace: string;
@@ -81,7 +81,7 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
-    const path = resourcePath(Kinds.Lease, this.#o.namespace, this.#o.name);
+    const path = resourcePath(CoreKinds.Lease, this.#o.namespace, this.#o.name);
     const now = Date.now();
     let lease: Lease;
     try {
@@ -101,7 +101,9 @@ export class LeaderElector {
         },
       };
       try {
-        await this.#client.request('POST', resourcePath(Kinds.Lease, this.#o.namespace), { body: created });
+        await this.#client.request('POST', resourcePath(CoreKinds.Lease, this.#o.namespace), {
+          body: created,
+        });
         return true;
       } catch (createError) {
         if (isConflict(createError)) return false;
@@ -140,7 +142,7 @@ export class LeaderElector {
     if (this.#timer) clearTimeout(this.#timer);
     if (!this.#leading) return;
     this.#leading = false;
-    const path = resourcePath(Kinds.Lease, this.#o.namespace, this.#o.name);
+    const path = resourcePath(CoreKinds.Lease, this.#o.namespace, this.#o.name);
     try {
       const lease = await this.#client.request<Lease>('GET', path);
       if (lease.spec.holderIdentity !== this.#o.identity) return;

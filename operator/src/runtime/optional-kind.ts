@@ -2,29 +2,19 @@
  * A kind that exists only when another project's CRD is installed (the Prometheus Operator's PodMonitor,
  * cert-manager's Certificate). Presence is watched, not polled: one informer on that single CRD (field
  * selector metadata.name=<plural>.<group>) says when it is Established and serves our version. While it
- * is, one informer per watched namespace follows our labelled objects of that kind (their changes
- * re-enqueue the owner); when presence flips, onPresenceChange lets the controller re-reconcile all.
- * A forbidden or failing CRD watch counts as "absent" and never blocks the operator's start.
+ * is, informers follow our objects of that kind; when presence flips, the listeners hear of it (a
+ * controller re-reconciles everything then). A forbidden or failing CRD watch counts as "absent" and
+ * never blocks the operator's start.
  */
 import type { KubeClient } from './client.ts';
 import { type Handler, Informer, type KubeObject } from './informer.ts';
-import { crdNameOf, type Kind, Kinds } from './kinds.ts';
+import { KindInformers, type KindInformersOptions } from './kind-informers.ts';
+import { CoreKinds, crdNameOf, type Kind } from './kinds.ts';
+import type { CachedKind, CacheLifecycle } from './source.ts';
 
 interface CrdObject extends KubeObject {
   spec?: { versions?: { name: string; served?: boolean }[] };
   status?: { conditions?: { type: string; status: string }[] };
-}
-
-export interface OptionalKindOptions {
-  kind: Kind;
-  /** Namespaces to follow objects in; [undefined] = all. */
-  namespaces: readonly (string | undefined)[];
-  labelSelector: string;
-  log: (level: 'info' | 'warn' | 'error', message: string) => void;
-  onPresenceChange: (available: boolean) => void;
-  onObject: Handler<KubeObject>;
-  /** Informer restarts (errors, 410s) of the CRD watch and of the object watches, for metrics. */
-  onRestart?: (kind: string, reason: string) => void;
 }
 
 /** Established, not being deleted, and serving the version of `kind`. */
@@ -36,28 +26,28 @@ export function crdServes(crd: CrdObject | undefined, kind: Kind): boolean {
   return Boolean(established && served);
 }
 
-export class OptionalKind {
+export class OptionalKind<T extends KubeObject = KubeObject> implements CachedKind<T>, CacheLifecycle {
   readonly #client: KubeClient;
-  readonly #o: OptionalKindOptions;
+  readonly #o: KindInformersOptions;
   readonly #crd: Informer<CrdObject>;
-  #objects: Informer<KubeObject>[] = [];
-  #available = false;
-  #hasAnswered = false;
+  readonly #handlers: Handler<T>[] = [];
+  readonly #presenceListeners: ((available: boolean) => void)[] = [];
+  #objects: KindInformers<T> | undefined;
+  #hasSynced = false;
   #answered: () => void = () => {};
-  /** Resolves on the first answer about the CRD: listed (present or not) or the first error. */
-  readonly answered: Promise<void>;
+  readonly synced: Promise<void>;
 
-  constructor(client: KubeClient, options: OptionalKindOptions) {
+  constructor(client: KubeClient, options: KindInformersOptions) {
     this.#client = client;
     this.#o = options;
-    this.answered = new Promise((resolvePromise) => {
+    this.synced = new Promise((resolvePromise) => {
       this.#answered = () => {
-        this.#hasAnswered = true;
+        this.#hasSynced = true;
         resolvePromise();
       };
     });
     this.#crd = new Informer<CrdObject>(client, {
-      kind: Kinds.CustomResourceDefinition,
+      kind: CoreKinds.CustomResourceDefinition,
       fieldSelector: `metadata.name=${crdNameOf(options.kind)}`,
       // Only presence and conditions matter: drop the (large) schema and managedFields.
       transform: (object) => {
@@ -65,10 +55,10 @@ export class OptionalKind {
         const crd = object as CrdObject & { spec?: { versions?: { schema?: unknown }[] } };
         for (const version of crd.spec?.versions ?? []) delete version.schema;
       },
-      log: options.log,
+      ...(options.log ? { log: options.log } : {}),
       onRestart: (reason) => {
         this.#answered();
-        options.onRestart?.(Kinds.CustomResourceDefinition.kind, reason);
+        options.onRestart?.(CoreKinds.CustomResourceDefinition.kind, reason);
       },
     });
     this.#crd.on(() => this.#update());
@@ -79,13 +69,13 @@ export class OptionalKind {
     return this.#o.kind;
   }
 
-  /** True once `answered` has resolved (for readiness). */
-  get hasAnswered(): boolean {
-    return this.#hasAnswered;
+  /** True once the CRD was listed (present or not) or its watch failed once: for readiness. */
+  get hasSynced(): boolean {
+    return this.#hasSynced;
   }
 
   get available(): boolean {
-    return this.#available;
+    return this.#objects !== undefined;
   }
 
   start(): void {
@@ -98,42 +88,40 @@ export class OptionalKind {
   }
 
   /** Our object of this kind from the cache (undefined while absent or not yet listed). */
-  get(namespace: string, name: string): KubeObject | undefined {
-    for (const informer of this.#objects) {
-      const found = informer.get(namespace, name);
-      if (found) return found;
-    }
-    return undefined;
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#objects?.get(namespace, name);
+  }
+
+  list(): T[] {
+    return this.#objects?.list() ?? [];
+  }
+
+  on(handler: Handler<T>): void {
+    this.#handlers.push(handler);
+    this.#objects?.on(handler);
+  }
+
+  onPresenceChange(listener: (available: boolean) => void): void {
+    this.#presenceListeners.push(listener);
   }
 
   #update(): void {
-    const available = crdServes(this.#crd.get(undefined, crdNameOf(this.#o.kind)), this.#o.kind);
-    if (available === this.#available) return;
-    this.#available = available;
-    this.#o.log('info', `${this.#o.kind.kind} (${this.#o.kind.apiVersion}) ${available ? 'served' : 'gone'}`);
+    const kind = this.#o.kind;
+    const available = crdServes(this.#crd.get(undefined, crdNameOf(kind)), kind);
+    if (available === this.available) return;
+    this.#o.log?.('info', `${kind.kind} (${kind.apiVersion}) ${available ? 'served' : 'gone'}`);
     if (available) {
-      this.#objects = this.#o.namespaces.map((namespace) => {
-        const informer = new Informer<KubeObject>(this.#client, {
-          kind: this.#o.kind,
-          namespace,
-          labelSelector: this.#o.labelSelector,
-          log: this.#o.log,
-          onRestart: (reason) => this.#o.onRestart?.(this.#o.kind.kind, reason),
-          transform: (object) => {
-            delete object.metadata.managedFields;
-          },
-        });
-        informer.on(this.#o.onObject);
-        informer.start();
-        return informer;
-      });
+      const objects = new KindInformers<T>(this.#client, this.#o);
+      for (const handler of this.#handlers) objects.on(handler);
+      objects.start();
+      this.#objects = objects;
     } else void this.#stopObjects();
-    this.#o.onPresenceChange(available);
+    for (const listener of this.#presenceListeners) listener(available);
   }
 
   async #stopObjects(): Promise<void> {
     const objects = this.#objects;
-    this.#objects = [];
-    await Promise.all(objects.map((informer) => informer.stop()));
+    this.#objects = undefined;
+    await objects?.stop();
   }
 }

@@ -5,8 +5,8 @@ import {
   type RocketMQProxySpec,
   resolve,
 } from '../../../operator/src/api/types.ts';
+import { Kinds } from '../../../operator/src/controllers/kinds.ts';
 import { buildCertificate, buildPodMonitor } from '../../../operator/src/resources/integrations.ts';
-import { Kinds } from '../../../operator/src/runtime/kinds.ts';
 import { crdServes } from '../../../operator/src/runtime/optional-kind.ts';
 
 function proxy(spec: Partial<RocketMQProxySpec> = {}): ResolvedRocketMQProxy {

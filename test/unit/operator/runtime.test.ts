@@ -6,31 +6,9 @@ import { computeStatus, mergeConditions, sameStatus } from '../../../operator/sr
 import { retryOnConflict } from '../../../operator/src/runtime/apply.ts';
 import { KubeApiError, type KubeClient, type WatchEvent } from '../../../operator/src/runtime/client.ts';
 import { Informer, type KubeObject } from '../../../operator/src/runtime/informer.ts';
-import { Kinds } from '../../../operator/src/runtime/kinds.ts';
-import { type Timers, WorkQueue } from '../../../operator/src/runtime/queue.ts';
-
-class FakeTimers implements Timers {
-  time = 0;
-  #timers: { at: number; callback: () => void; id: number }[] = [];
-  #next = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.#next;
-    this.#timers.push({ at: this.time + ms, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t.id !== handle);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const t of due) t.callback();
-  }
-}
+import { CoreKinds } from '../../../operator/src/runtime/kinds.ts';
+import { WorkQueue } from '../../../operator/src/runtime/queue.ts';
+import { FakeTimers } from './fakes.ts';
 
 describe('WorkQueue', () => {
   test('de-duplicates waiting keys and never hands one key to two workers', async () => {
@@ -122,7 +100,7 @@ describe('Informer', () => {
       emit({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
     });
     client.lists.push({ items: [obj('a', '11'), obj('c', '20')], resourceVersion: '21' });
-    const informer = new Informer<KubeObject>(client, { kind: Kinds.Deployment, namespace: 'ns' });
+    const informer = new Informer<KubeObject>(client, { kind: CoreKinds.Deployment, namespace: 'ns' });
     const seen: string[] = [];
     informer.on((type, o) => seen.push(`${type}:${o.metadata.name}`));
     informer.on(() => {
