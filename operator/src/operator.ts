@@ -7,7 +7,7 @@
  * without per-key de-duplication or backoff, restart watches without a resourceVersion, and have no
  * leader election; client-node itself offers no work queue, leader election or event recorder, and its
  * informer stops on errors other than 410. The pieces we need (informer, keyed queue, server-side apply,
- * Lease, Events) are a few hundred lines that we can test against a real
+ * Lease, Events, an admission webhook server) are a few hundred lines that we can test against a real
  * API server and reason about.
  */
 import { KubeConfig } from '@kubernetes/client-node';

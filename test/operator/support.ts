@@ -5,6 +5,7 @@ import { buildCrd } from '../../operator/src/api/crd.ts';
 import type { RocketMQProxySpec } from '../../operator/src/api/types.ts';
 import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { type RunningOperator, startOperator } from '../../operator/src/operator.ts';
+import { issueCertificate, type KeyPairPem } from '../../operator/src/resources/x509.ts';
 import { ContentType, HttpsKubeClient, type KubeClient } from '../../operator/src/runtime/client.ts';
 import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 
@@ -96,4 +97,25 @@ export function runOperator(
     workers: 4,
     ...(extra.now ? { now: extra.now } : {}),
   });
+}
+
+/** A CA and a serving certificate for 127.0.0.1/localhost, valid for an hour. */
+export function loopbackCertificate(commonName = 'test'): { ca: KeyPairPem; server: KeyPairPem } {
+  const now = Date.now();
+  const ca = issueCertificate({
+    commonName: `${commonName} CA`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 3_600_000),
+    isCa: true,
+  });
+  const server = issueCertificate({
+    commonName,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 3_600_000),
+    isCa: false,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    issuer: ca,
+  });
+  return { ca, server };
 }

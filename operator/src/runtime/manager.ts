@@ -1,8 +1,9 @@
 /**
  * The manager, as in controller-runtime: it owns what the controllers of one process share — the kinds
  * registry, the cache, the writer with the operator's field manager, the Event recorder, the metrics —
- * and the process's lifecycle: the health/metrics port (on every replica), Lease leader election, then
- * the cache and the controllers (on the leader only), and a graceful stop in reverse order. It knows nothing of the kinds it is given.
+ * and the process's lifecycle: the health/metrics port and the webhook server (on every replica), Lease
+ * leader election, then the cache and the controllers (on the leader only), and a graceful stop in
+ * reverse order. It knows nothing of the kinds it is given.
  */
 import { hostname } from 'node:os';
 import { Applier } from './apply.ts';
@@ -15,6 +16,7 @@ import { type Kind, KindRegistry } from './kinds.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { ControllerMetrics } from './metrics.ts';
+import { type ServingCertificate, WebhookServer } from './webhook-server.ts';
 
 export interface ManagerOptions {
   client: KubeClient;
@@ -33,6 +35,8 @@ export interface ManagerOptions {
   kinds?: readonly Kind[];
   /** /healthz, /readyz and /metrics over HTTP; undefined: none; port 0: any free port. */
   health?: { port: number; host?: string };
+  /** The admission webhook server; undefined: none. */
+  webhook?: { port: number; host?: string; certificate: ServingCertificate };
   leaderElection?: { namespace: string; name: string };
   /** After leadership, once won, is lost and the manager has stopped (the CLI exits to rejoin the election). */
   onLeadershipLost?: () => void;
@@ -47,6 +51,8 @@ export class Manager {
   readonly cache: Cache;
   readonly applier: Applier;
   readonly events: EventRecorder;
+  /** Present when options.webhook was given: register handlers on it before or after start. */
+  readonly webhooks: WebhookServer | undefined;
   readonly #o: ManagerOptions;
   readonly #controllers: Controller[] = [];
   #health: RunningServer | undefined;
@@ -74,6 +80,7 @@ export class Manager {
     this.events = new KubeEventRecorder(options.client, options.eventSource, this.identity, (m) =>
       options.log.warn(m),
     );
+    this.webhooks = options.webhook ? new WebhookServer({ ...options.webhook, log }) : undefined;
   }
 
   add(controller: Controller): void {
@@ -99,6 +106,7 @@ export class Manager {
         registry: this.metrics.registry,
         notReady: () => (this.ready ? undefined : 'informers not synced'),
       });
+    await this.webhooks?.start();
     if (leaderElection) {
       this.#elector = new LeaderElector(this.client, {
         ...leaderElection,
@@ -121,6 +129,7 @@ export class Manager {
       await Promise.all(this.#controllers.map((controller) => controller.stop()));
       await this.cache.stop();
       await this.#elector?.release();
+      await this.webhooks?.stop();
       await this.#health?.close();
     })();
     return this.#stopping;

@@ -1,15 +1,17 @@
 /**
- * The manager with a scripted API: health and metrics over HTTP, readiness that waits for the cache,
- * controllers started after the cache and stopped before it; and the kinds registry that lets its writer
- * address any registered kind.
+ * The manager with a scripted API: health and metrics over HTTP, readiness that waits for the cache, the
+ * webhook server on its own port, controllers started after the cache and stopped before it; and the
+ * kinds registry that lets its writer address any registered kind.
  */
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { describe, test } from 'node:test';
 import { Applier } from '../../../operator/src/runtime/apply.ts';
 import type { KubeClient, RequestInit, WatchEvent } from '../../../operator/src/runtime/client.ts';
 import { Controller } from '../../../operator/src/runtime/controller.ts';
 import { CoreKinds, KindRegistry, resourcePath } from '../../../operator/src/runtime/kinds.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
+import { loopbackCertificate } from '../../operator/support.ts';
 
 /** Lists answer once `release` is called; watches wait for their abort; writes are recorded. */
 class GatedClient implements KubeClient {
@@ -44,9 +46,34 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
   return { status: res.status, body: await res.text() };
 }
 
+function webhookAnswers(port: number, ca: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolvePromise(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u' } }),
+    );
+  });
+}
+
 describe('Manager', () => {
-  test('serves health and metrics; ready once the cache synced; starts controllers after it, stops them first', async () => {
+  test('serves health, metrics and webhooks; ready once the cache synced; starts controllers after it, stops them first', async () => {
     const client = new GatedClient();
+    const { ca, server } = loopbackCertificate();
     const manager = new Manager({
       client,
       log: quiet,
@@ -54,8 +81,10 @@ describe('Manager', () => {
       metricsPrefix: 'test_operator',
       eventSource: 'example.com/test',
       health: { port: 0, host: '127.0.0.1' },
+      webhook: { port: 0, host: '127.0.0.1', certificate: { cert: server.certPem, key: server.keyPem } },
     });
     manager.cache.watch(CoreKinds.ConfigMap);
+    manager.webhooks?.register('/validate', () => ({ allowed: true }));
     let reconciles = 0;
     const controller = new Controller({
       name: 'test',
@@ -78,6 +107,11 @@ describe('Manager', () => {
     assert.equal((await get(port, '/healthz')).status, 200);
     assert.deepEqual(await get(port, '/readyz'), { status: 503, body: 'informers not synced\n' });
     assert.equal(reconciles, 0, 'no worker before the cache has synced');
+    assert.equal(
+      await webhookAnswers(manager.webhooks!.port!, ca.certPem),
+      200,
+      'webhooks serve before sync',
+    );
 
     client.release();
     await started;
@@ -94,6 +128,7 @@ describe('Manager', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(reconciles, 1, 'the controller stopped');
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the health port is closed');
+    await assert.rejects(webhookAnswers(manager.webhooks!.port!, ca.certPem), 'the webhook port is closed');
   });
 });
 
