@@ -14,16 +14,12 @@
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { RequestCode } from '../../proxy/src/remoting/codes.ts';
-import {
-  createGroupRequest,
-  createTopicRequest,
-  parseAdminAck,
-} from '../../proxy/src/remoting/requests/admin.ts';
 import { startJavaProxy } from '../harness/java-proxy.ts';
 import { NodeClients } from '../harness/node-client.ts';
 import { startOurProxy } from '../harness/our-proxy.ts';
 import { withConnection } from '../harness/remoting.ts';
 import { waitForRoutes } from '../harness/topology.ts';
+import { createGroupRequest, createTopicRequest, parseAdminAck } from '../support/remoting/admin-requests.ts';
 import { acquirePeers, log, mib, peakRssOf, percentile, positiveNumber } from './support/load.ts';
 
 const SECONDS = positiveNumber('BENCH_SECONDS', 10);

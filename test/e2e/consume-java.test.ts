@@ -9,15 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type { TopicMessageType } from '../../proxy/src/remoting/requests/admin.ts';
 import { type ConsumedEvent, JavaClient, type ReceivedMessage } from '../harness/java-client.ts';
 import { waitForRoutes } from '../harness/topology.ts';
-import {
-  connect,
-  createGroup,
-  createTopic,
-  rocketmq,
-  send,
-  sleep,
-  uniqueName,
-} from '../integration/support/broker.ts';
+import { connect, createGroup, createTopic, rocketmq, send, uniqueName } from '../support/broker.ts';
+import { sleep } from '../support/wait.ts';
 import { target } from './support/target.ts';
 
 const { endpoint } = target();

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TopicMessageType } from '../../proxy/src/remoting/requests/admin.ts';
 import { JavaClient, type ReceivedMessage } from '../harness/java-client.ts';
 import { waitForRoutes } from '../harness/topology.ts';
-import { connect, createGroup, createTopic, rocketmq, uniqueName } from '../integration/support/broker.ts';
+import { connect, createGroup, createTopic, rocketmq, uniqueName } from '../support/broker.ts';
 import { target } from './support/target.ts';
 
 const { endpoint } = target();

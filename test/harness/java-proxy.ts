@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../support/wait.ts';
 import { ensureRocketmqJars } from './fetch.ts';
 import { HOST, isPortFree } from './ports.ts';
 import {
@@ -23,7 +24,6 @@ import {
   startWatchdog,
   tailOfFile,
 } from './process.ts';
-import { sleep } from './remoting.ts';
 import { DEFAULT_CLUSTER_NAME, JAVA_MODULE_FLAGS, javaCommand } from './rocketmq.ts';
 import { AUTO_PORT_RANGE, DEFAULT_PORTS, ROCKETMQ_VERSION } from './versions.ts';
 
@@ -206,13 +206,13 @@ async function startOnce(options: JavaProxyOptions, ports: JavaProxyPorts): Prom
 
   const deadline = started + (options.startTimeoutMs ?? 90_000);
   try {
-    for (;;) {
-      const exit = managed.exit;
-      if (exit) throw new Error(`Java proxy exited (${exit.signal ?? `code ${exit.code}`}) during start-up`);
-      if (managed.tail(200).includes(PROXY_READY_LINE) && (await accepts(ports.grpc))) break;
-      if (Date.now() >= deadline) throw new Error(`Java proxy not ready after ${Date.now() - started} ms`);
-      await Promise.race([sleep(200), managed.exited]);
-    }
+    await waitFor(
+      { name: 'Java proxy', process: managed },
+      deadline,
+      `its start-up line and gRPC port ${ports.grpc}`,
+      async () => managed.tail(200).includes(PROXY_READY_LINE) && (await accepts(ports.grpc)),
+      200,
+    );
   } catch (error) {
     const tails = `--- proxy.out ---\n${managed.tail(40, /^\d\d:\d\d:\d\d,\d{3} \|-/)}\n--- proxy.log ---\n${tailOfFile(proxyLog, 30)}`;
     await stop({ graceMs: 2000 });

@@ -21,6 +21,7 @@ import {
 } from 'rocketmq-client-nodejs';
 // google-protobuf's generated CommonJS exposes no static named exports: take the enum off the default export.
 import definitions from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import { withTimeout } from '../support/wait.ts';
 import { CHECK_RESOLUTION_PROPERTY } from './java-client.ts';
 import { removeDir } from './process.ts';
 
@@ -68,19 +69,6 @@ export interface NodeCheck {
   tag: string | undefined;
   keys: string[];
   resolution: Resolution;
-}
-
-/** Rejects when `promise` has not settled within `ms` (the client keeps running; close() shuts it down). */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function isResolution(value: string | undefined): value is Resolution {

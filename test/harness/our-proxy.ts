@@ -11,9 +11,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor } from '../support/wait.ts';
 import { HOST, isPortFree } from './ports.ts';
 import { ManagedProcess, removeDir } from './process.ts';
-import { sleep } from './remoting.ts';
 import { AUTO_PORT_RANGE } from './versions.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../proxy/src/cli/main.ts');
@@ -75,7 +75,16 @@ export async function startOurProxy(options: OurProxyOptions): Promise<OurProxy>
     if (!keep) removeDir(dir);
   };
   try {
-    await waitReady(adminEndpoint, child, options.startTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    // A refused connection (not listening yet) counts as "not yet"; 100 ms steps keep startupMs precise.
+    await waitFor(
+      { name: 'rocketmq-proxy', process: child },
+      deadline,
+      `/readyz at ${adminEndpoint}`,
+      async () =>
+        (await fetch(`http://${adminEndpoint}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200,
+      100,
+    );
   } catch (error) {
     const tail = child.tail(40);
     await stop({ graceMs: 1000 });
@@ -91,21 +100,6 @@ export async function startOurProxy(options: OurProxyOptions): Promise<OurProxy>
     logTail: (lines = 40) => child.tail(lines),
     stop,
   };
-}
-
-async function waitReady(adminEndpoint: string, child: ManagedProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exit) throw new Error(`rocketmq-proxy exited during start-up (${JSON.stringify(child.exit)})`);
-    try {
-      const response = await fetch(`http://${adminEndpoint}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`rocketmq-proxy not ready within ${timeoutMs} ms`);
 }
 
 async function freePorts(count: number): Promise<number[]> {

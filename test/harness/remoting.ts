@@ -37,6 +37,3 @@ export function call<T>(
 ): Promise<T> {
   return withConnection(address, async (connection) => parse(await connection.request(spec)), options);
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolvePromise) => setTimeout(resolvePromise, ms));

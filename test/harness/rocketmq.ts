@@ -16,6 +16,7 @@ import {
   masterAddress,
   parseClusterInfo,
 } from '../../proxy/src/remoting/requests/route.ts';
+import { waitFor } from '../support/wait.ts';
 import { ensureRocketmqJars } from './fetch.ts';
 import { HOST, type PeerPorts, type PortChoice, parsePortChoice, resolvePorts } from './ports.ts';
 import {
@@ -26,7 +27,7 @@ import {
   startWatchdog,
   tailOfFile,
 } from './process.ts';
-import { call, sleep } from './remoting.ts';
+import { call } from './remoting.ts';
 import { ROCKETMQ_VERSION } from './versions.ts';
 
 export const DEFAULT_CLUSTER_NAME = 'DefaultCluster';
@@ -337,33 +338,4 @@ const LOGBACK_STATUS = /^\d\d:\d\d:\d\d,\d{3} \|-/;
 function brokerLogTail(dir: string): string[] {
   const tail = tailOfFile(join(dir, 'home', 'logs', 'rocketmqlogs', 'broker.log'), 30);
   return tail ? [`--- broker.log ---\n${tail}`] : [];
-}
-
-/** Polls `probe` until it returns true; fails at the deadline or as soon as the process exits. */
-async function waitFor(
-  peer: Peer,
-  deadline: number,
-  what: string,
-  probe: () => Promise<boolean>,
-): Promise<void> {
-  let lastError: unknown;
-  for (;;) {
-    const exit = peer.process.exit;
-    if (exit) {
-      throw new Error(
-        `${peer.name} exited (${exit.signal ?? `code ${exit.code}`}) while waiting for ${what}`,
-      );
-    }
-    try {
-      if (await probe()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out waiting for ${what}${why}`);
-    }
-    await Promise.race([sleep(250), peer.process.exited]);
-  }
 }

@@ -5,15 +5,16 @@
  */
 import { RequestCode } from '../../proxy/src/remoting/codes.ts';
 import { RemotingResponseError } from '../../proxy/src/remoting/errors.ts';
+import type { TopicMessageType } from '../../proxy/src/remoting/requests/admin.ts';
+import { parseRoute, routeRequest, type TopicRoute } from '../../proxy/src/remoting/requests/route.ts';
 import {
   createGroupRequest,
   createTopicRequest,
   type GroupSpec,
   parseAdminAck,
-  type TopicMessageType,
-} from '../../proxy/src/remoting/requests/admin.ts';
-import { parseRoute, routeRequest, type TopicRoute } from '../../proxy/src/remoting/requests/route.ts';
-import { call, sleep, withConnection } from './remoting.ts';
+} from '../support/remoting/admin-requests.ts';
+import { sleep } from '../support/wait.ts';
+import { call, withConnection } from './remoting.ts';
 
 export const TOPICS = {
   normal: 'rmqp-normal',

@@ -12,17 +12,16 @@ import { before, describe, test } from 'node:test';
 import { RequestCode } from '../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
 import {
-  deleteGroupRequest,
   type GroupConfig,
   groupConfigRequest,
-  parseAdminAck,
   parseGroupConfig,
 } from '../../proxy/src/remoting/requests/admin.ts';
 import {
   parseUpdateConsumerOffset,
   updateConsumerOffsetRequest,
 } from '../../proxy/src/remoting/requests/offsets.ts';
-import { connect, createGroup, rocketmq, uniqueName } from './support/broker.ts';
+import { connect, createGroup, rocketmq, uniqueName } from '../support/broker.ts';
+import { deleteGroupRequest, parseAdminAck } from '../support/remoting/admin-requests.ts';
 
 describe('subscription groups', () => {
   let broker: RemotingConnection;

@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { RequestCode } from '../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
+import { heartbeatRequest, parseHeartbeat } from '../../proxy/src/remoting/requests/heartbeat.ts';
+import { expectSuccess } from '../../proxy/src/remoting/response.ts';
+import { connect, createGroup, createTopic, rocketmq, uniqueName } from '../support/broker.ts';
 import {
   parseQueryAssignment,
   type QueueAssignment,
   queryAssignmentRequest,
   setMessageRequestModeRequest,
-} from '../../proxy/src/remoting/requests/assignment.ts';
-import { heartbeatRequest, parseHeartbeat } from '../../proxy/src/remoting/requests/heartbeat.ts';
-import { expectSuccess } from '../../proxy/src/remoting/response.ts';
-import { connect, createGroup, createTopic, rocketmq, uniqueName } from './support/broker.ts';
+} from '../support/remoting/assignment-requests.ts';
 
 describe('QUERY_ASSIGNMENT', () => {
   let first: RemotingConnection;

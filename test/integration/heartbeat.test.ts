@@ -25,7 +25,7 @@ import {
 } from '../../proxy/src/remoting/requests/heartbeat.ts';
 import { expectSuccess } from '../../proxy/src/remoting/response.ts';
 import { ROCKETMQ_VERSION_CODE } from '../harness/versions.ts';
-import { connect, createGroup, createTopic, rocketmq, uniqueName } from './support/broker.ts';
+import { connect, createGroup, createTopic, rocketmq, uniqueName } from '../support/broker.ts';
 
 /**
  * GET_CONSUMER_LIST_BY_GROUP has no builder in the proxy (it balances on the broker); built inline.

@@ -26,9 +26,9 @@ import {
   pullAll,
   rocketmq,
   send,
-  sleep,
   uniqueName,
-} from './support/broker.ts';
+} from '../support/broker.ts';
+import { sleep } from '../support/wait.ts';
 
 const PRODUCER_GROUP = 'rmqp-it-offsets-producer';
 

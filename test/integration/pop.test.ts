@@ -26,13 +26,11 @@ import {
   ackMessageRequest,
   batchAckMessageRequest,
   changeInvisibleTimeRequest,
-  notificationRequest,
   type PopMessageParams,
   type PoppedMessage,
   parseAckMessage,
   parseBatchAckMessage,
   parseChangeInvisibleTime,
-  parseNotification,
 } from '../../proxy/src/remoting/requests/pop.ts';
 import {
   connect,
@@ -42,9 +40,10 @@ import {
   pullAll,
   rocketmq,
   send,
-  sleep,
   uniqueName,
-} from './support/broker.ts';
+} from '../support/broker.ts';
+import { notificationRequest, parseNotification } from '../support/remoting/pop-requests.ts';
+import { sleep } from '../support/wait.ts';
 
 const PRODUCER_GROUP = 'rmqp-it-pop-producer';
 /** Invisible time of pops whose messages should come back soon. */

@@ -25,9 +25,9 @@ import {
   pullAll,
   rocketmq,
   send,
-  sleep,
   uniqueName,
-} from './support/broker.ts';
+} from '../support/broker.ts';
+import { sleep } from '../support/wait.ts';
 
 const PRODUCER_GROUP = 'rmqp-it-pull-producer';
 

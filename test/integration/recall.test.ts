@@ -13,16 +13,8 @@ import {
   parseRecallMessage,
   recallMessageRequest,
 } from '../../proxy/src/remoting/requests/recall.ts';
-import {
-  connect,
-  createTopic,
-  maxOffset,
-  pullAll,
-  rocketmq,
-  send,
-  sleep,
-  uniqueName,
-} from './support/broker.ts';
+import { connect, createTopic, maxOffset, pullAll, rocketmq, send, uniqueName } from '../support/broker.ts';
+import { sleep } from '../support/wait.ts';
 
 const PRODUCER_GROUP = 'rmqp-it-recall-producer';
 

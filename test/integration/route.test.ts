@@ -7,14 +7,7 @@ import { before, describe, test } from 'node:test';
 import { RequestCode } from '../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
 import { RemotingResponseError } from '../../proxy/src/remoting/errors.ts';
-import {
-  deleteTopicInBrokerRequest,
-  deleteTopicInNamesrvRequest,
-  Permission,
-  parseAdminAck,
-  parseTopicConfig,
-  topicConfigRequest,
-} from '../../proxy/src/remoting/requests/admin.ts';
+import { Permission, parseTopicConfig, topicConfigRequest } from '../../proxy/src/remoting/requests/admin.ts';
 import {
   clusterInfoRequest,
   MASTER_BROKER_ID,
@@ -23,7 +16,13 @@ import {
 } from '../../proxy/src/remoting/requests/route.ts';
 import { TOPIC_LAYOUT, TOPICS } from '../harness/env.ts';
 import type { TopicKind } from '../harness/topology.ts';
-import { connect, createTopic, eventually, rocketmq, route, uniqueName } from './support/broker.ts';
+import { connect, createTopic, rocketmq, route, uniqueName } from '../support/broker.ts';
+import {
+  deleteTopicInBrokerRequest,
+  deleteTopicInNamesrvRequest,
+  parseAdminAck,
+} from '../support/remoting/admin-requests.ts';
+import { eventually } from '../support/wait.ts';
 
 const isTopicNotExist = (topic: string) => (error: unknown) =>
   error instanceof RemotingResponseError &&

@@ -16,7 +16,6 @@ import { BROKER_TIMINGS } from '../harness/env.ts';
 import {
   connect,
   createTopic,
-  eventually,
   maxOffset,
   pop,
   pull,
@@ -24,9 +23,9 @@ import {
   rocketmq,
   send,
   sendBatch,
-  sleep,
   uniqueName,
-} from './support/broker.ts';
+} from '../support/broker.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const PRODUCER_GROUP = 'rmqp-it-producer';
 /** Pulls with an explicit subscription need no registered consumer; the group is auto-created. */

@@ -15,8 +15,6 @@ import { MessageProperty } from '../../proxy/src/remoting/message/properties.ts'
 import { TransactionType, transactionTypeOf } from '../../proxy/src/remoting/message/sysflag.ts';
 import { heartbeatRequest, parseHeartbeat } from '../../proxy/src/remoting/requests/heartbeat.ts';
 import {
-  endTransactionAfterSend,
-  endTransactionForCheck,
   endTransactionRequest,
   parseCheckTransactionState,
   parseEndTransaction,
@@ -24,17 +22,9 @@ import {
   type TransactionResolution,
 } from '../../proxy/src/remoting/requests/transaction.ts';
 import { BROKER_TIMINGS } from '../harness/env.ts';
-import {
-  connect,
-  createTopic,
-  eventually,
-  maxOffset,
-  pullAll,
-  rocketmq,
-  send,
-  sleep,
-  uniqueName,
-} from './support/broker.ts';
+import { connect, createTopic, maxOffset, pullAll, rocketmq, send, uniqueName } from '../support/broker.ts';
+import { endTransactionAfterSend, endTransactionForCheck } from '../support/remoting/transaction-requests.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const HALF_TOPIC = 'RMQ_SYS_TRANS_HALF_TOPIC';
 /** Longest a half message can wait for its first check: it must age past the timeout, then a scan runs. */

@@ -62,7 +62,3 @@ export class RemotingResponseError extends RemotingError {
     this.remark = remark;
   }
 }
-
-export function isRemotingError(error: unknown): error is RemotingError {
-  return error instanceof RemotingError;
-}

@@ -12,7 +12,7 @@ import { MessageProperty } from '../../../proxy/src/remoting/message/properties.
 import { TransactionType, transactionTypeOf } from '../../../proxy/src/remoting/message/sysflag.ts';
 import { BROKER_TIMINGS } from '../../harness/env.ts';
 import { CHECK_RESOLUTION_PROPERTY } from '../../harness/java-client.ts';
-import { connect, rocketmq } from '../../integration/support/broker.ts';
+import { connect, rocketmq } from '../../support/broker.ts';
 import { fifoQueueOf } from './fifo-queue.ts';
 import type { Publisher, TestProducer } from './publishers.ts';
 import { assertStaysEmpty, type FreshTopic, freshTopic, readBack, stored } from './readback.ts';

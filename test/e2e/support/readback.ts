@@ -8,14 +8,8 @@ import { MessageProperty } from '../../../proxy/src/remoting/message/properties.
 import type { StoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
 import type { TopicMessageType } from '../../../proxy/src/remoting/requests/admin.ts';
 import { waitForRoutes } from '../../harness/topology.ts';
-import {
-  createTopic,
-  maxOffset,
-  pull,
-  rocketmq,
-  sleep,
-  uniqueName,
-} from '../../integration/support/broker.ts';
+import { createTopic, maxOffset, pull, rocketmq, uniqueName } from '../../support/broker.ts';
+import { sleep } from '../../support/wait.ts';
 
 /** Pulls with an explicit subscription need no registered consumer; the broker auto-creates this group. */
 const READER = 'rmqp-e2e-reader';

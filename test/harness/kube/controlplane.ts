@@ -18,6 +18,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../support/wait.ts';
 import { HOST, isPortFree } from '../ports.ts';
 import { ManagedProcess, onAbnormalExit, recordPid, removeDir, startWatchdog } from '../process.ts';
 import { AUTO_PORT_RANGE } from '../versions.ts';
@@ -446,33 +447,6 @@ async function createFakeNode(endpoint: KubeEndpoint, pods: number): Promise<voi
 function assertAlive(component: Component): void {
   const exit = component.process.exit;
   if (exit) throw new Error(`${component.name} exited (${exit.signal ?? `code ${exit.code}`})`);
-}
-
-/** Polls `probe` until it returns true; fails at the deadline or as soon as the component exits. */
-async function waitFor(
-  component: Component,
-  deadline: number,
-  what: string,
-  probe: () => Promise<boolean>,
-): Promise<void> {
-  let lastError: unknown;
-  for (;;) {
-    assertAlive(component);
-    try {
-      if (await probe()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out waiting for ${what}${why}`);
-    }
-    await Promise.race([
-      new Promise((resolvePromise) => setTimeout(resolvePromise, 250)),
-      component.process.exited,
-    ]);
-  }
 }
 
 function rssBytes(pid: number): number {

@@ -12,7 +12,7 @@ import type { MessagingHandlers } from '../../../proxy/src/grpc/service-definiti
 import { OK_STATUS } from '../../../proxy/src/grpc/status.ts';
 import { generateSelfSigned } from '../../../proxy/src/grpc/tls.ts';
 import { createMetrics, type ProxyMetrics } from '../../../proxy/src/observability/metrics.ts';
-import { TestClient, type Transport } from './grpc-test-client.ts';
+import { TestClient, type Transport } from '../../support/grpc-test-client.ts';
 
 const tls = generateSelfSigned();
 const silent = pino({ level: 'silent' });

@@ -4,18 +4,20 @@ import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
 import type { RemotingCommand } from '../../../proxy/src/remoting/command.ts';
 import { RemotingError, RemotingResponseError } from '../../../proxy/src/remoting/errors.ts';
 import {
+  groupConfigRequest,
+  Permission,
+  parseGroupConfig,
+  parseTopicConfig,
+  topicConfigRequest,
+} from '../../../proxy/src/remoting/requests/admin.ts';
+import {
   createGroupRequest,
   createTopicRequest,
   deleteGroupRequest,
   deleteTopicInBrokerRequest,
   deleteTopicInNamesrvRequest,
-  groupConfigRequest,
-  Permission,
   parseAdminAck,
-  parseGroupConfig,
-  parseTopicConfig,
-  topicConfigRequest,
-} from '../../../proxy/src/remoting/requests/admin.ts';
+} from '../../support/remoting/admin-requests.ts';
 
 function response(code: number, body?: string, remark?: string): RemotingCommand {
   return {

@@ -6,7 +6,7 @@ import {
   parseQueryAssignment,
   queryAssignmentRequest,
   setMessageRequestModeRequest,
-} from '../../../proxy/src/remoting/requests/assignment.ts';
+} from '../../support/remoting/assignment-requests.ts';
 
 function response(code: number, body?: string): RemotingCommand {
   return {

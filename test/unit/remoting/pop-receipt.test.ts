@@ -9,7 +9,6 @@ import {
   type PopReceipt,
   parsePopReceipt,
   realTopicOf,
-  receiptTarget,
   renewedReceipt,
   retryFlagOfTopic,
 } from '../../../proxy/src/remoting/message/pop-receipt.ts';
@@ -207,14 +206,17 @@ describe('real topics of receipts', () => {
     );
   });
 
-  test('receiptTarget gives what ack needs', () => {
+  test('a retry receipt gives what ack needs: real topic, broker, queue and offset', () => {
     const receipt = parsePopReceipt('7 1700000000123 60000 2 1 broker-b 0 9');
-    assert.deepEqual(receiptTarget(receipt, 'TopicTest', 'CG_A'), {
-      realTopic: '%RETRY%CG_A_TopicTest',
-      brokerName: 'broker-b',
-      queueId: 0,
-      offset: 9,
-    });
+    assert.deepEqual(
+      {
+        realTopic: realTopicOf(receipt.retry, 'TopicTest', 'CG_A'),
+        brokerName: receipt.brokerName,
+        queueId: receipt.queueId,
+        offset: receipt.queueOffset,
+      },
+      { realTopic: '%RETRY%CG_A_TopicTest', brokerName: 'broker-b', queueId: 0, offset: 9 },
+    );
   });
 
   test('a renewed receipt starts its checkpoint at the message offset (§5.5)', () => {

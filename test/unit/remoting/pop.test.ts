@@ -5,25 +5,27 @@ import type { RemotingCommand } from '../../../proxy/src/remoting/command.ts';
 import { RemotingError, RemotingResponseError } from '../../../proxy/src/remoting/errors.ts';
 import { parsePopReceipt } from '../../../proxy/src/remoting/message/pop-receipt.ts';
 import {
-  encodeStoredMessage,
-  type StoredMessageInput,
-} from '../../../proxy/src/remoting/message/stored-message.ts';
-import {
   ackMessageRequest,
   batchAckMessageRequest,
   changeInvisibleTimeRequest,
-  decodeJavaBitSet,
   javaBitSetBase64,
-  notificationRequest,
   parseAckMessage,
   parseBatchAckMessage,
   parseChangeInvisibleTime,
-  parseNotification,
-  parsePollingInfo,
   parsePopResponse,
-  pollingInfoRequest,
   popMessageRequest,
 } from '../../../proxy/src/remoting/requests/pop.ts';
+import {
+  decodeJavaBitSet,
+  notificationRequest,
+  parseNotification,
+  parsePollingInfo,
+  pollingInfoRequest,
+} from '../../support/remoting/pop-requests.ts';
+import {
+  encodeStoredMessage,
+  type StoredMessageInput,
+} from '../../support/remoting/stored-message-encoder.ts';
 
 const POP_TIME = 1700000000123;
 const context = { consumerGroup: 'CG_A', topic: 'TopicTest', brokerName: 'broker-a' };

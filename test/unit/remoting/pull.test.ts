@@ -4,13 +4,13 @@ import fc from 'fast-check';
 import type { RemotingCommand } from '../../../proxy/src/remoting/command.ts';
 import { RemotingError, RemotingResponseError } from '../../../proxy/src/remoting/errors.ts';
 import { decodeFrame } from '../../../proxy/src/remoting/frame.ts';
-import { encodeStoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
 import {
   buildPullSysFlag,
   PullSysFlag,
   parsePullResponse,
   pullMessageRequest,
 } from '../../../proxy/src/remoting/requests/pull.ts';
+import { encodeStoredMessage } from '../../support/remoting/stored-message-encoder.ts';
 
 // remoting.md §9 vector 3: a PULL_MESSAGE request header as Java encodes it (rocketmq-rust golden fixture
 // pull-fast-inherited-json).

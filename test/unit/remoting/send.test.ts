@@ -12,10 +12,7 @@ import {
   type SendHeader,
   sendHeaderFormOf,
 } from '../../../proxy/src/remoting/message/send-header.ts';
-import {
-  decodeStoredMessage,
-  encodeStoredMessage,
-} from '../../../proxy/src/remoting/message/stored-message.ts';
+import { decodeStoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
 import {
   MessageValidationError,
   parseSendResult,
@@ -23,6 +20,7 @@ import {
   sendBatchRequest,
   sendMessageRequest,
 } from '../../../proxy/src/remoting/requests/send.ts';
+import { encodeStoredMessage } from '../../support/remoting/stored-message-encoder.ts';
 
 const UNIQ = '0A0000070FA018B4AAC2000000000001';
 const BASE: SendMessageParams = {

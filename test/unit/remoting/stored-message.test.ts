@@ -6,10 +6,12 @@ import { RemotingError } from '../../../proxy/src/remoting/errors.ts';
 import {
   decodeStoredMessage,
   decodeStoredMessages,
-  encodeStoredMessage,
-  type StoredMessageInput,
 } from '../../../proxy/src/remoting/message/stored-message.ts';
 import { MessageSysFlag } from '../../../proxy/src/remoting/message/sysflag.ts';
+import {
+  encodeStoredMessage,
+  type StoredMessageInput,
+} from '../../support/remoting/stored-message-encoder.ts';
 
 // remoting.md §4.5 test vector (the spec elides the middle of the UNIQ_KEY; this one keeps its 7F…AB ends).
 const UNIQ_KEY = '7F0000010FA018B4AAC2000000000ABB';

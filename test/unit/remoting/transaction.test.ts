@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RemotingCommand } from '../../../proxy/src/remoting/command.ts';
 import { RemotingResponseError } from '../../../proxy/src/remoting/errors.ts';
-import {
-  encodeStoredMessage,
-  type StoredMessageInput,
-} from '../../../proxy/src/remoting/message/stored-message.ts';
 import { parseSendResult } from '../../../proxy/src/remoting/requests/send.ts';
 import {
-  endTransactionAfterSend,
-  endTransactionForCheck,
   endTransactionRequest,
   parseCheckTransactionState,
   parseEndTransaction,
 } from '../../../proxy/src/remoting/requests/transaction.ts';
+import {
+  encodeStoredMessage,
+  type StoredMessageInput,
+} from '../../support/remoting/stored-message-encoder.ts';
+import {
+  endTransactionAfterSend,
+  endTransactionForCheck,
+} from '../../support/remoting/transaction-requests.ts';
 
 const UNIQ = '0A0000070FA018B4AAC2000000000001';
 const HALF_OFFSET_ID = '0A00000500002A9F0000000000002000';

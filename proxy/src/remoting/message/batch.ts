@@ -48,7 +48,10 @@ export function encodeBatchBody(entries: readonly BatchEntry[]): Buffer {
   return out;
 }
 
-/** Inverse of encodeBatchBody (for tests and mocks); bodies are views into `body`. */
+/**
+ * Inverse of encodeBatchBody; bodies are views into `body`. Kept for the Remoting ingress, which decodes the
+ * batches classic clients send (today only tests and mocks call it).
+ */
 export function decodeBatchBody(body: Buffer): BatchEntry[] {
   const entries: BatchEntry[] = [];
   let pos = 0;

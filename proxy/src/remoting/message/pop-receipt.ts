@@ -40,15 +40,6 @@ export interface PopReceipt {
   commitLogOffset?: number | undefined;
 }
 
-/** Where an ack or change-invisible-time request for this receipt must go and what it names. */
-export interface ReceiptTarget {
-  /** The topic the message was actually read from (a retry topic for retried messages). */
-  realTopic: string;
-  brokerName: string;
-  queueId: number;
-  offset: number;
-}
-
 /** Receipts are short; anything far longer is garbage and is rejected before splitting. */
 const MAX_RECEIPT_LENGTH = 4096;
 const FIELD_NAMES = [
@@ -185,16 +176,6 @@ export function parsePopReceipt(text: string): PopReceipt {
 /** Accepts either form callers hold a receipt in. */
 export function toPopReceipt(receipt: string | PopReceipt): PopReceipt {
   return typeof receipt === 'string' ? parsePopReceipt(receipt) : receipt;
-}
-
-/** What ack/change-invisible-time need: real topic (retry topics included), queue and offset. */
-export function receiptTarget(receipt: PopReceipt, topic: string, consumerGroup: string): ReceiptTarget {
-  return {
-    realTopic: realTopicOf(receipt.retry, topic, consumerGroup),
-    brokerName: receipt.brokerName,
-    queueId: receipt.queueId,
-    offset: receipt.queueOffset,
-  };
 }
 
 /**

@@ -62,7 +62,6 @@ export const MessageProperty = {
   /** Prefix of client-local properties that are never stored. */
   TRANSIENT_PREFIX: '__RMQ.TRANSIENT.',
 } as const;
-export type MessagePropertyKey = (typeof MessageProperty)[keyof typeof MessageProperty];
 
 export type PropertiesInput = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 

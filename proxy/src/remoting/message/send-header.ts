@@ -51,7 +51,10 @@ const KEYS = {
   brokerName: { V1: 'bname', V2: 'n' },
 } as const satisfies Record<keyof SendHeader, Record<SendHeaderForm, string>>;
 
-/** The header form a send request code is decoded with. */
+/**
+ * The header form a send request code is decoded with. The proxy only encodes send headers today; this and
+ * decodeSendHeader stay here for the Remoting ingress, which decodes what classic clients send.
+ */
 export function sendHeaderFormOf(code: number): SendHeaderForm {
   if (code === RequestCode.SEND_MESSAGE) return 'V1';
   if (code === RequestCode.SEND_MESSAGE_V2 || code === RequestCode.SEND_BATCH_MESSAGE) return 'V2';
@@ -79,8 +82,8 @@ export function encodeSendHeader(header: SendHeader, form: SendHeaderForm): Reco
 }
 
 /**
- * Reads a send header from extFields (for fake brokers and tests). Stricter than the broker: a missing
- * required field or a malformed number is an RMQ_BAD_PAYLOAD error naming the key.
+ * Reads a send header from extFields (for the Remoting ingress; today fake brokers and tests). Stricter than
+ * the broker: a missing required field or a malformed number is an RMQ_BAD_PAYLOAD error naming the key.
  */
 export function decodeSendHeader(fields: Readonly<Record<string, string>>, form: SendHeaderForm): SendHeader {
   const key = (name: keyof SendHeader): string => KEYS[name][form];

@@ -36,6 +36,7 @@ export type CompressionType = (typeof CompressionType)[keyof typeof CompressionT
 
 const COMPRESSION_TYPE_SHIFT = 8;
 
+/** The transaction bits of a stored or sent sysFlag; the Remoting ingress tells half messages by it. */
 export function transactionTypeOf(sysFlag: number): TransactionType {
   return (sysFlag & MessageSysFlag.TRANSACTION_MASK) as TransactionType;
 }

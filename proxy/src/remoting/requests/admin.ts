@@ -1,6 +1,6 @@
 /**
- * Topic and consumer-group administration. The proxy itself only reads configs; creation and
- * deletion serve tests, `make run` and admin tooling. Create/delete go to every master broker.
+ * Topic and consumer-group configs, as the proxy reads them from brokers. Creation and deletion serve only
+ * the harness (`make run` included), the tests and the benchmarks: test/support/remoting/admin-requests.ts.
  */
 import { RequestCode, ResponseCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
@@ -22,73 +22,6 @@ export type TopicMessageType = 'UNSPECIFIED' | 'NORMAL' | 'FIFO' | 'DELAY' | 'TR
 
 /** Queue permissions: bit 2 READ, bit 1 WRITE, bit 0 INHERIT. */
 export const Permission = { READ: 4, WRITE: 2, INHERIT: 1, READ_WRITE: 6 } as const;
-
-export interface TopicSpec {
-  topic: string;
-  readQueueNums?: number | undefined;
-  writeQueueNums?: number | undefined;
-  perm?: number | undefined;
-  messageType?: TopicMessageType | undefined;
-}
-
-export function createTopicRequest(spec: TopicSpec): RequestSpec {
-  return {
-    code: RequestCode.UPDATE_AND_CREATE_TOPIC,
-    extFields: extFields({
-      topic: spec.topic,
-      defaultTopic: 'TBW102',
-      readQueueNums: spec.readQueueNums ?? 4,
-      writeQueueNums: spec.writeQueueNums ?? 4,
-      perm: spec.perm ?? Permission.READ_WRITE,
-      topicFilterType: 'SINGLE_TAG',
-      topicSysFlag: 0,
-      order: false,
-      attributes: spec.messageType === undefined ? undefined : `+message.type=${spec.messageType}`,
-    }),
-  };
-}
-
-export function deleteTopicInBrokerRequest(topic: string): RequestSpec {
-  return { code: RequestCode.DELETE_TOPIC_IN_BROKER, extFields: extFields({ topic }) };
-}
-
-export function deleteTopicInNamesrvRequest(topic: string, clusterName?: string): RequestSpec {
-  return { code: RequestCode.DELETE_TOPIC_IN_NAMESRV, extFields: extFields({ topic, clusterName }) };
-}
-
-export interface GroupSpec {
-  groupName: string;
-  /** FIFO consumption: the broker hands out one in-flight batch per queue. */
-  consumeMessageOrderly?: boolean | undefined;
-  /** Deliveries before a message goes to the dead-letter queue. */
-  retryMaxTimes?: number | undefined;
-  consumeBroadcastEnable?: boolean | undefined;
-}
-
-export function createGroupRequest(spec: GroupSpec): RequestSpec {
-  const config = {
-    groupName: spec.groupName,
-    consumeEnable: true,
-    consumeFromMinEnable: true,
-    consumeBroadcastEnable: spec.consumeBroadcastEnable ?? true,
-    consumeMessageOrderly: spec.consumeMessageOrderly ?? false,
-    retryQueueNums: 1,
-    retryMaxTimes: spec.retryMaxTimes ?? 16,
-    brokerId: 0,
-    whichBrokerWhenConsumeSlowly: 1,
-    notifyConsumerIdsChangedEnable: true,
-  };
-  return { code: RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, body: Buffer.from(JSON.stringify(config)) };
-}
-
-export function deleteGroupRequest(groupName: string, cleanOffset = true): RequestSpec {
-  return { code: RequestCode.DELETE_SUBSCRIPTIONGROUP, extFields: extFields({ groupName, cleanOffset }) };
-}
-
-/** Any admin response without a payload. */
-export function parseAdminAck(response: RemotingCommand, requestCode: number): void {
-  expectSuccess(response, requestCode);
-}
 
 export interface TopicConfig {
   topicName: string;

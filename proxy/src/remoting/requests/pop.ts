@@ -1,9 +1,10 @@
 /**
  * POP consumption (RocketMQ 5's broker-side consumer balance): POP_MESSAGE hides messages for `invisibleTime` and hands out a
  * receipt per message; ACK_MESSAGE / BATCH_ACK_MESSAGE consume them; CHANGE_MESSAGE_INVISIBLETIME
- * extends the hiding and returns a receipt that replaces the old one. NOTIFICATION and POLLING_INFO
- * are the long-poll probes. All go to the master of the broker that served the pop; send them with
- * JSON headers (their codes do not fit the binary header's 16 bits).
+ * extends the hiding and returns a receipt that replaces the old one. All go to the master of the broker
+ * that served the pop; send them with JSON headers (their codes do not fit the binary header's 16 bits).
+ * The long-poll probes NOTIFICATION and POLLING_INFO, which the proxy does not send, are in
+ * test/support/remoting/pop-requests.ts.
  */
 import { RequestCode, ResponseCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
@@ -508,80 +509,4 @@ export function javaBitSetBase64(bits: readonly number[]): string {
   const bytes = Buffer.alloc((highest >> 3) + 1);
   for (const bit of bits) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) | (1 << (bit & 7));
   return bytes.toString('base64');
-}
-
-/** The bit indexes set in a base64 Java BitSet (the inverse of javaBitSetBase64), ascending. */
-export function decodeJavaBitSet(base64: string): number[] {
-  const bits: number[] = [];
-  const bytes = Buffer.from(base64, 'base64');
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] ?? 0;
-    for (let j = 0; j < 8; j++) if ((byte >> j) & 1) bits.push(i * 8 + j);
-  }
-  return bits;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Long-poll probes
-
-export interface NotificationParams {
-  consumerGroup: string;
-  topic: string;
-  /** −1 (the default) watches every queue. */
-  queueId?: number | undefined;
-  pollTime: number;
-  bornTime?: number | undefined;
-  order?: boolean | undefined;
-  attemptId?: string | undefined;
-  brokerName?: string | undefined;
-}
-
-/** NOTIFICATION: waits up to pollTime for poppable messages without popping them. */
-export function notificationRequest(params: NotificationParams, now: number = Date.now()): RequestSpec {
-  return {
-    code: RequestCode.NOTIFICATION,
-    extFields: extFields({
-      consumerGroup: params.consumerGroup,
-      topic: params.topic,
-      queueId: params.queueId ?? -1,
-      pollTime: params.pollTime,
-      bornTime: params.bornTime ?? now,
-      order: params.order ?? false,
-      attemptId: params.attemptId,
-      bname: params.brokerName,
-    }),
-  };
-}
-
-export function parseNotification(response: RemotingCommand): { hasMsg: boolean; pollingFull: boolean } {
-  expectSuccess(response, RequestCode.NOTIFICATION);
-  return { hasMsg: javaBoolean(response, 'hasMsg'), pollingFull: javaBoolean(response, 'pollingFull') };
-}
-
-export function pollingInfoRequest(params: {
-  consumerGroup: string;
-  topic: string;
-  queueId?: number | undefined;
-  brokerName?: string | undefined;
-}): RequestSpec {
-  return {
-    code: RequestCode.POLLING_INFO,
-    extFields: extFields({
-      consumerGroup: params.consumerGroup,
-      topic: params.topic,
-      queueId: params.queueId ?? -1,
-      bname: params.brokerName,
-    }),
-  };
-}
-
-/** Number of pop requests the broker is holding for this group/topic/queue. */
-export function parsePollingInfo(response: RemotingCommand): number {
-  expectSuccess(response, RequestCode.POLLING_INFO);
-  return headerInt(response, 'pollingNum');
-}
-
-/** Boolean.parseBoolean semantics: "true" in any case is true, anything else (or absent) false. */
-function javaBoolean(response: RemotingCommand, key: string): boolean {
-  return headerOptional(response, key)?.toLowerCase() === 'true';
 }

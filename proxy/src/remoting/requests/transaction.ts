@@ -10,11 +10,13 @@
  * A check can arrive for a transaction that was already ended: brokers record ends as op messages
  * written in batches every `transactionOpBatchInterval` (3 s by default), and a half message whose end
  * is not written yet looks unresolved to the check scan. Answer checks from the producer's own record.
+ *
+ * How the Java producer fills END_TRANSACTION after a send and for a check is mirrored, for the tests, in
+ * test/support/remoting/transaction-requests.ts.
  */
 import { RequestCode } from '../codes.ts';
 import type { RemotingCommand, RequestSpec } from '../command.ts';
 import { RemotingError } from '../errors.ts';
-import { decodeOffsetMessageId } from '../message/message-id.ts';
 import { MessageProperty } from '../message/properties.ts';
 import { type DecodeOptions, decodeStoredMessage, type StoredMessage } from '../message/stored-message.ts';
 import { TransactionType } from '../message/sysflag.ts';
@@ -92,38 +94,6 @@ export function parseEndTransaction(response: RemotingCommand): void {
   expectSuccess(response, RequestCode.END_TRANSACTION);
 }
 
-/** What a half-message send returned, as far as ending its transaction needs. */
-export interface HalfMessageSendResult {
-  /** UNIQ_KEY. */
-  msgId: string;
-  /** The broker's offset message id of the half record. */
-  offsetMsgId: string;
-  queueOffset: number;
-  transactionId?: string | undefined;
-}
-
-/** END_TRANSACTION right after a half-message send (not from a check), as the Java producer builds it. */
-export function endTransactionAfterSend(params: {
-  producerGroup: string;
-  sendResult: HalfMessageSendResult;
-  resolution: TransactionResolution;
-  topic?: string | undefined;
-  brokerName?: string | undefined;
-}): EndTransactionRequestSpec {
-  const { commitLogOffset } = decodeOffsetMessageId(params.sendResult.offsetMsgId);
-  return endTransactionRequest({
-    producerGroup: params.producerGroup,
-    tranStateTableOffset: params.sendResult.queueOffset,
-    commitLogOffset,
-    commitOrRollback: params.resolution,
-    fromTransactionCheck: false,
-    msgId: params.sendResult.msgId,
-    transactionId: params.sendResult.transactionId,
-    topic: params.topic,
-    brokerName: params.brokerName,
-  });
-}
-
 /** A broker's (or proxy's) CHECK_TRANSACTION_STATE request. */
 export interface TransactionCheck {
   /** Header `topic`: the half topic (RMQ_SYS_TRANS_HALF_TOPIC) from a broker. */
@@ -181,32 +151,6 @@ export function parseCheckTransactionState(
     message,
     producerGroup: message.properties.get(MessageProperty.PRODUCER_GROUP),
   };
-}
-
-/**
- * The END_TRANSACTION answering a check: echoes the check's offsets, transaction id, topic and broker,
- * with fromTransactionCheck=true. `msgId` is the message's UNIQ_KEY (its offset id if it has none), and
- * the producer group defaults to the half message's PGROUP. Send it oneway.
- */
-export function endTransactionForCheck(
-  check: TransactionCheck,
-  resolution: TransactionResolution,
-  producerGroup: string | undefined = check.producerGroup,
-): EndTransactionRequestSpec {
-  if (producerGroup === undefined || producerGroup === '') {
-    throw bad('half message has no PGROUP property and no producer group was given');
-  }
-  return endTransactionRequest({
-    producerGroup,
-    tranStateTableOffset: check.tranStateTableOffset,
-    commitLogOffset: check.commitLogOffset,
-    commitOrRollback: resolution,
-    fromTransactionCheck: true,
-    msgId: check.message.properties.get(MessageProperty.UNIQ_KEY) ?? check.message.msgId,
-    transactionId: check.transactionId,
-    topic: check.topic,
-    brokerName: check.brokerName,
-  });
 }
 
 function bad(message: string): RemotingError {

@@ -1,6 +1,6 @@
-/** A grpc-js client of MessagingService for loopback tests (plaintext, TLS verifying, TLS not verifying). */
+/** A grpc-js client of MessagingService for unit and integration tests (plaintext, TLS verifying, TLS not verifying). */
 import * as grpc from '@grpc/grpc-js';
-import { MESSAGING_SERVICE } from '../../../proxy/src/grpc/service-definition.ts';
+import { MESSAGING_SERVICE } from '../../proxy/src/grpc/service-definition.ts';
 
 export type Transport = 'plaintext' | 'tls-verify' | 'tls-insecure';
 

@@ -1,32 +1,26 @@
 /**
- * Small helpers shared by the Remoting integration tests: long-lived connections to the real peers,
- * unique names, topic/group creation through our own admin requests, sends, pulls, pops and bounded
- * polling. Everything goes through the proxy's Remoting client; nothing here fakes a broker.
+ * Helpers for the suites that run against the real peers (integration and end-to-end): long-lived
+ * connections, unique names, topic/group creation through our own admin requests, sends, pulls and pops.
+ * Everything goes through the proxy's Remoting client; nothing here fakes a broker. Connections opened
+ * here close when the importing test file ends.
  */
 import { after } from 'node:test';
-import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
-import { RemotingConnection } from '../../../proxy/src/remoting/connection.ts';
-import type { StoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
-import {
-  createGroupRequest,
-  createTopicRequest,
-  type GroupSpec,
-  parseAdminAck,
-  type TopicSpec,
-} from '../../../proxy/src/remoting/requests/admin.ts';
-import { maxOffsetRequest, parseOffset } from '../../../proxy/src/remoting/requests/offsets.ts';
+import { RequestCode } from '../../proxy/src/remoting/codes.ts';
+import { RemotingConnection } from '../../proxy/src/remoting/connection.ts';
+import type { StoredMessage } from '../../proxy/src/remoting/message/stored-message.ts';
+import { maxOffsetRequest, parseOffset } from '../../proxy/src/remoting/requests/offsets.ts';
 import {
   type PopMessageParams,
   type PopResult,
   parsePopResponse,
   popMessageRequest,
-} from '../../../proxy/src/remoting/requests/pop.ts';
+} from '../../proxy/src/remoting/requests/pop.ts';
 import {
   type PullResult,
   parsePullResponse,
   pullMessageRequest,
-} from '../../../proxy/src/remoting/requests/pull.ts';
-import { parseRoute, routeRequest, type TopicRoute } from '../../../proxy/src/remoting/requests/route.ts';
+} from '../../proxy/src/remoting/requests/pull.ts';
+import { parseRoute, routeRequest, type TopicRoute } from '../../proxy/src/remoting/requests/route.ts';
 import {
   parseSendResult,
   type SendBatchParams,
@@ -34,11 +28,16 @@ import {
   type SendResult,
   sendBatchRequest,
   sendMessageRequest,
-} from '../../../proxy/src/remoting/requests/send.ts';
-import { type PeerInfo, peers } from '../../harness/env.ts';
-import { sleep } from '../../harness/remoting.ts';
-
-export { sleep };
+} from '../../proxy/src/remoting/requests/send.ts';
+import { type PeerInfo, peers } from '../harness/env.ts';
+import {
+  createGroupRequest,
+  createTopicRequest,
+  type GroupSpec,
+  parseAdminAck,
+  type TopicSpec,
+} from './remoting/admin-requests.ts';
+import { sleep } from './wait.ts';
 
 /** The peers the global setup started (or `cli.ts up` peers named by the environment). */
 export const rocketmq: PeerInfo = peers();
@@ -169,36 +168,4 @@ export async function pop(broker: RemotingConnection, params: PopMessageParams):
 
 export async function route(namesrv: RemotingConnection, topic: string): Promise<TopicRoute> {
   return parseRoute(await namesrv.request(routeRequest(topic)));
-}
-
-export interface EventuallyOptions {
-  timeoutMs: number;
-  intervalMs?: number | undefined;
-}
-
-/**
- * Calls `probe` until it returns something other than undefined, at most until the deadline; throws
- * `what` (with the last error, if any) when time runs out. Errors from `probe` count as "not yet".
- */
-export async function eventually<T>(
-  what: string,
-  options: EventuallyOptions,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${why}`);
-    }
-    await sleep(options.intervalMs ?? 200);
-  }
 }

@@ -1,13 +1,20 @@
 /**
  * QUERY_ASSIGNMENT / SET_MESSAGE_REQUEST_MODE: which queues of a topic a consumer should read,
  * and whether the group pops (broker-side balancing) or pulls. For POP with no queue sharing,
- * every client gets every broker with queueId −1 ("pop from all queues").
+ * every client gets every broker with queueId −1 ("pop from all queues"). The proxy answers gRPC
+ * QueryAssignment from routes and never sends these; integration tests use them to see what brokers say.
  */
-import { RequestCode } from '../codes.ts';
-import type { RemotingCommand, RequestSpec } from '../command.ts';
-import { expectArray, expectObject, expectString, parseFastjson, readNumber } from '../fastjson.ts';
-import { expectSuccess } from '../response.ts';
-import type { MessageModel } from './heartbeat.ts';
+import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
+import type { RemotingCommand, RequestSpec } from '../../../proxy/src/remoting/command.ts';
+import {
+  expectArray,
+  expectObject,
+  expectString,
+  parseFastjson,
+  readNumber,
+} from '../../../proxy/src/remoting/fastjson.ts';
+import type { MessageModel } from '../../../proxy/src/remoting/requests/heartbeat.ts';
+import { expectSuccess } from '../../../proxy/src/remoting/response.ts';
 
 export type MessageRequestMode = 'PULL' | 'POP';
 
