@@ -11,12 +11,22 @@ import { MetadataService } from './cluster/metadata-service.ts';
 import { NameServerClient } from './cluster/nameserver.ts';
 import { RouteService } from './cluster/route-service.ts';
 import type { ProxyConfig } from './config/schema.ts';
+import { AutoRenewer } from './consumer/auto-renew.ts';
+import { ConsumerBroker } from './consumer/broker-client.ts';
+import { PullService } from './consumer/pull.ts';
+import { ReceiveService } from './consumer/receive.ts';
+import { SettleService } from './consumer/settle.ts';
+import { Publisher } from './producer/publisher.ts';
+import { RequestCode } from './remoting/codes.ts';
 import { RemotingPool } from './remoting/pool.ts';
 import { RouteQueries } from './routing/route-queries.ts';
 import { BrokerRegistrar } from './session/broker-registrar.ts';
 import { ClientRegistry } from './session/registry.ts';
+import { consumerRetryPolicy } from './session/retry-policy.ts';
 import { SessionService } from './session/session-service.ts';
 import type { SettingsPolicy } from './session/settings.ts';
+import { createCheckRelay, type TransactionCheckRelay } from './transaction/check-relay.ts';
+import { TransactionService } from './transaction/end-transaction.ts';
 
 export interface ProxyCoreOptions {
   clock?: Clock | undefined;
@@ -39,6 +49,20 @@ export interface ProxyCore {
   readonly proxyClientId: string;
   readonly sessions: SessionService;
   readonly routing: RouteQueries;
+  /** Sends and recalls messages. */
+  readonly publisher: Publisher;
+  /** Ends transactions. */
+  readonly transactions: TransactionService;
+  /** Relays brokers' transaction checks to producers (wired to the pool's CHECK_TRANSACTION_STATE). */
+  readonly checkRelay: TransactionCheckRelay;
+  /** Receives messages over broker POP. */
+  readonly receiver: ReceiveService;
+  /** Acks, changes of invisible time and forwards to the DLQ. */
+  readonly settler: SettleService;
+  /** Offset-managed consumption: pulls and consumer/queue offsets. */
+  readonly puller: PullService;
+  /** Renews the invisible time of auto-renewed receives while their client lives. */
+  readonly renewer: AutoRenewer;
   /** Releases held messages, unregisters from the brokers and closes every Remoting connection. */
   close(): Promise<void>;
 }
@@ -94,11 +118,64 @@ export function createProxyCore(
   const sessions = new SessionService({ registry, metadata, policy: settingsPolicy(config), logger });
   const routing = new RouteQueries({ routes, metadata, logger });
 
+  const closers: (() => Promise<void>)[] = [];
+
   // ---- producer and transaction services ----
+  const publisher = new Publisher({
+    pool,
+    routes,
+    metadata,
+    limits: config.limits,
+    retry: config.producer,
+    timeoutMs,
+    logger: logger.child({ component: 'publisher' }),
+  });
+  const transactions = new TransactionService({ pool, routes, timeoutMs });
+  const checkRelay = createCheckRelay({ routes, registry, logger });
+  pool.onRequest(RequestCode.CHECK_TRANSACTION_STATE, checkRelay.handle);
 
   // ---- consumer services ----
+  const consumerLogger = logger.child({ component: 'consumer' });
+  const consumerBroker = new ConsumerBroker({ pool, routes, timeoutMs, logger: consumerLogger });
+  const renewer = new AutoRenewer({
+    broker: consumerBroker,
+    isClientAlive: (clientId) => registry.get(clientId) !== undefined,
+    retryPolicyOf: async (group) => consumerRetryPolicy(await metadata.groupConfig(group)),
+    logger: consumerLogger,
+    clock: options.clock,
+  });
+  // A client that went away cannot settle what it holds: hand its messages to the rest of the group.
+  registry.onChange((event) => {
+    if (event.type === 'removed') void renewer.releaseClient(event.session.clientId);
+  });
+  const receiver = new ReceiveService({
+    broker: consumerBroker,
+    routes,
+    metadata,
+    registry,
+    renewer,
+    polling: { minMs: config.consumer.longPollingMinMs, maxMs: config.consumer.longPollingMaxMs },
+    logger: consumerLogger,
+    clock: options.clock,
+  });
+  const settler = new SettleService({
+    broker: consumerBroker,
+    renewer,
+    metadata,
+    logger: consumerLogger,
+    clock: options.clock,
+  });
+  const puller = new PullService({
+    pool,
+    routes,
+    timeoutMs,
+    maxPollMs: config.consumer.longPollingMaxMs,
+    logger: consumerLogger,
+    clock: options.clock,
+  });
+  // Before the pool closes: releasing held messages needs the brokers.
+  closers.push(() => renewer.close());
 
-  const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -113,6 +190,13 @@ export function createProxyCore(
     proxyClientId,
     sessions,
     routing,
+    publisher,
+    transactions,
+    checkRelay,
+    receiver,
+    settler,
+    puller,
+    renewer,
     close() {
       closing ??= (async () => {
         clearInterval(sweep);

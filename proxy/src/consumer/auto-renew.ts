@@ -1,9 +1,10 @@
 /**
- * Proxy-side renewal of the invisible time of messages that push consumers (auto_renew=true) are
- * still processing (proxy-grpc.md §10). Records live under (client, group); a scan renews records
- * close to turning visible, and releases (nacks with a short invisible time) everything of a client
- * that went away. Ack, ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue take the record
- * out and use its current receipt, since each renewal replaces the receipt the broker honours.
+ * Proxy-side renewal of the invisible time of messages that push consumers (receives with
+ * auto-renew) are still processing, as the Java proxy's receipt-handle manager does. Records live
+ * under (client, group); a scan renews records close to turning visible, and releases (nacks with a
+ * short invisible time) everything of a client that went away. An ack, a change of invisible time
+ * or a forward to the DLQ takes the record out and uses its current receipt, since each renewal
+ * replaces the receipt the broker honours.
  *
  * This is the one piece of consumer state a proxy keeps: it exists only while the client's
  * connection to this proxy lives, and an ack through another proxy of a renewed message falls back

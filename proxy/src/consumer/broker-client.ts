@@ -1,12 +1,15 @@
 /**
  * The consumer's Remoting calls to brokers: pop, ack (batched per broker), change of invisible time
- * and send-back to the DLQ, each addressed by the broker name a receipt carries. A broker name the
- * cluster does not know is INVALID_RECEIPT_HANDLE (a foreign or forged handle).
+ * and send-back to the DLQ, each addressed by the broker name a receipt carries, and the question
+ * whether any master knows a consumer group. A broker name the cluster does not know is
+ * InvalidReceiptHandle (a foreign or forged handle).
  */
+import type { Logger } from 'pino';
 import { isTopicNotExist, type RouteService } from '../cluster/route-service.ts';
-import { Code, ProxyStatusError } from '../grpc/status.ts';
+import { ProxyError } from '../core/errors.ts';
 import { isOrderReceipt, type PopReceipt } from '../remoting/message/pop-receipt.ts';
 import type { RemotingPool } from '../remoting/pool.ts';
+import { groupConfigRequest, parseGroupConfig } from '../remoting/requests/admin.ts';
 import {
   ackMessageRequest,
   batchAckMessageRequest,
@@ -25,10 +28,12 @@ import { parseSendBack, type SendBackParams, sendBackRequest } from './send-back
 
 export interface ConsumerBrokerOptions {
   pool: Pick<RemotingPool, 'request'>;
-  routes: Pick<RouteService, 'brokerAddress'>;
-  /** Timeout of acks, changes of invisible time and send-backs. */
+  routes: Pick<RouteService, 'brokerAddress' | 'masterAddresses'>;
+  /** Timeout of acks, changes of invisible time, send-backs and group queries. */
   timeoutMs: number;
   maxBodyBytes?: number | undefined;
+  /** Where failed group queries are told (at debug level). */
+  logger?: Logger | undefined;
 }
 
 /** One ack outcome per receipt, in input order: undefined for success, else the error. */
@@ -47,7 +52,7 @@ export class ConsumerBroker {
       return await this.#options.routes.brokerAddress(brokerName);
     } catch (error) {
       if (isTopicNotExist(error)) {
-        throw new ProxyStatusError(Code.INVALID_RECEIPT_HANDLE, `cannot find broker ${brokerName}`, {
+        throw new ProxyError('InvalidReceiptHandle', `cannot find broker ${brokerName}`, {
           cause: error,
         });
       }
@@ -145,6 +150,24 @@ export class ConsumerBroker {
       { timeoutMs: this.#options.timeoutMs },
     );
     return parseChangeInvisibleTime(response, receipt);
+  }
+
+  /**
+   * Whether any master has the group's subscription config, asking each in turn until one does
+   * (a group is created on some brokers only); unanswered queries count as "no".
+   */
+  async isGroupKnown(group: string): Promise<boolean> {
+    for (const address of await this.#options.routes.masterAddresses()) {
+      try {
+        const response = await this.#options.pool.request(address, groupConfigRequest(group), {
+          timeoutMs: this.#options.timeoutMs,
+        });
+        if (parseGroupConfig(response) !== undefined) return true;
+      } catch (error) {
+        this.#options.logger?.debug({ err: error, address, group }, 'group config query failed');
+      }
+    }
+    return false;
   }
 
   async sendBack(brokerName: string, params: SendBackParams): Promise<void> {

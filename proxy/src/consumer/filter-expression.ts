@@ -1,11 +1,16 @@
 /**
- * The filter of a ReceiveMessage/PullMessage request (proxy-grpc.md §8.5.1 step 6): TAG expressions
- * (`*`, or tags joined by `||`) and SQL92. Tags are checked here; SQL92 is checked by the broker,
- * whose SUBSCRIPTION_PARSE_FAILED the consumer service answers with ILLEGAL_FILTER_EXPRESSION.
+ * The filter of a receive or a pull: TAG expressions (`*`, or tags joined by `||`) and SQL92. Tags
+ * are checked here; SQL92 is checked by the broker, whose SUBSCRIPTION_PARSE_FAILED the consumer
+ * services answer with IllegalFilterExpression.
  */
-import { v2 } from '../grpc/protocol.ts';
-import { Code, ProxyStatusError } from '../grpc/status.ts';
+import { ProxyError } from '../core/errors.ts';
 import type { ExpressionType } from '../remoting/requests/heartbeat.ts';
+
+/** A filter as the client sent it (TAG for any type but SQL92). */
+export interface FilterInput {
+  readonly type: ExpressionType;
+  readonly expression: string;
+}
 
 export interface ConsumerFilter {
   readonly type: ExpressionType;
@@ -20,19 +25,18 @@ export const MATCH_ALL: ConsumerFilter = { type: 'TAG', expression: '*', tags: u
 /** Longest filter accepted (the broker keeps subscriptions in memory per group). */
 export const MAX_FILTER_LENGTH = 4096;
 
-export function parseFilter(
-  filter: { type?: number | null; expression?: string | null } | null | undefined,
-): ConsumerFilter {
+/** The filter to apply; none at all matches everything. */
+export function parseFilter(filter: FilterInput | undefined): ConsumerFilter {
   const text = filter?.expression ?? '';
   if (text.length > MAX_FILTER_LENGTH) {
-    throw new ProxyStatusError(
-      Code.ILLEGAL_FILTER_EXPRESSION,
+    throw new ProxyError(
+      'IllegalFilterExpression',
       `filter expression is ${text.length} characters long, at most ${MAX_FILTER_LENGTH} allowed`,
     );
   }
-  if (filter?.type === v2.FilterType.SQL) {
+  if (filter?.type === 'SQL92') {
     if (text.trim() === '') {
-      throw new ProxyStatusError(Code.ILLEGAL_FILTER_EXPRESSION, 'SQL92 filter expression is empty');
+      throw new ProxyError('IllegalFilterExpression', 'SQL92 filter expression is empty');
     }
     return { type: 'SQL92', expression: text, tags: undefined };
   }
@@ -45,10 +49,7 @@ export function parseFilter(
       .filter((tag) => tag !== ''),
   );
   if (tags.size === 0) {
-    throw new ProxyStatusError(
-      Code.ILLEGAL_FILTER_EXPRESSION,
-      `tag expression ${JSON.stringify(text)} names no tag`,
-    );
+    throw new ProxyError('IllegalFilterExpression', `tag expression ${JSON.stringify(text)} names no tag`);
   }
   return { type: 'TAG', expression: trimmed, tags };
 }

@@ -1,9 +1,9 @@
 /**
- * Pure derivations of ReceiveMessage/ChangeInvisibleDuration parameters (proxy-grpc.md §8.5.1, §8.7):
- * long-polling time within the configured bounds and the call's deadline, invisible durations,
- * batch sizes.
+ * Pure derivations of the parameters of a receive and of a change of invisible time, with the Java
+ * proxy's bounds: long-polling time within the configured bounds and the request's deadline,
+ * invisible durations, batch sizes.
  */
-import { Code, ProxyStatusError } from '../grpc/status.ts';
+import { ProxyError } from '../core/errors.ts';
 import { POP_MAX_MSG_NUMS } from '../remoting/requests/pop.ts';
 
 export const MIN_INVISIBLE_MS = 10_000;
@@ -14,11 +14,11 @@ export const AUTO_RENEW_INVISIBLE_MS = 60_000;
 export const DEADLINE_MARGIN_MS = 500;
 
 export interface PollingInput {
-  /** The request's long_polling_timeout (ms), if present. */
+  /** The long-polling time the client asked for (ms), if it said. */
   requestedMs: number | undefined;
   /** The client's request timeout from its settings (ms), if known. */
   clientRequestTimeoutMs: number | undefined;
-  /** Milliseconds to the gRPC deadline (Infinity without one). */
+  /** Milliseconds to the request's deadline (Infinity without one). */
   timeRemainingMs: number;
   minMs: number;
   maxMs: number;
@@ -26,7 +26,7 @@ export interface PollingInput {
 
 /**
  * The broker pollTime: the client's wish clamped to [min, max], then cut to what the deadline leaves.
- * Too little time left for even the minimum is ILLEGAL_POLLING_TIME (as the Java proxy answers
+ * Too little time left for even the minimum is IllegalPollingTime (as the Java proxy answers
  * clients ≥ 5.0.3).
  */
 export function longPollingTime(input: PollingInput): number {
@@ -39,8 +39,8 @@ export function longPollingTime(input: PollingInput): number {
   const budget = input.timeRemainingMs - DEADLINE_MARGIN_MS;
   if (clamped <= budget) return clamped;
   if (budget >= input.minMs) return Math.floor(budget);
-  throw new ProxyStatusError(
-    Code.ILLEGAL_POLLING_TIME,
+  throw new ProxyError(
+    'IllegalPollingTime',
     'The deadline time remaining is not enough for polling, please check network condition',
   );
 }
@@ -49,8 +49,8 @@ export function longPollingTime(input: PollingInput): number {
 export function receiveInvisibleTime(requestedMs: number | undefined): number {
   const ms = requestedMs ?? 0;
   if (ms < MIN_INVISIBLE_MS || ms > MAX_INVISIBLE_MS) {
-    throw new ProxyStatusError(
-      Code.ILLEGAL_INVISIBLE_TIME,
+    throw new ProxyError(
+      'IllegalInvisibleTime',
       `the invisible time ${ms} ms is out of range [${MIN_INVISIBLE_MS}, ${MAX_INVISIBLE_MS}]`,
     );
   }
@@ -61,8 +61,8 @@ export function receiveInvisibleTime(requestedMs: number | undefined): number {
 export function changedInvisibleTime(requestedMs: number | undefined): number {
   const ms = requestedMs ?? 0;
   if (ms < 0 || ms > MAX_INVISIBLE_MS) {
-    throw new ProxyStatusError(
-      Code.ILLEGAL_INVISIBLE_TIME,
+    throw new ProxyError(
+      'IllegalInvisibleTime',
       `the invisible time ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}]`,
     );
   }
@@ -70,8 +70,8 @@ export function changedInvisibleTime(requestedMs: number | undefined): number {
 }
 
 /** Batch sizes above the broker's 32 are cut to 32; a non-positive one is a client bug. */
-export function popBatchSize(requested: number | null | undefined): number {
+export function popBatchSize(requested: number | undefined): number {
   const size = requested ?? 0;
-  if (size <= 0) throw new ProxyStatusError(Code.BAD_REQUEST, `batch size must be positive, got ${size}`);
+  if (size <= 0) throw new ProxyError('BadRequest', `batch size must be positive, got ${size}`);
   return Math.min(size, POP_MAX_MSG_NUMS);
 }

@@ -1,21 +1,20 @@
 /**
- * Offset-managed consumption (proxy-grpc.md §8.13), which the Java proxy leaves UNIMPLEMENTED:
- * PullMessage over PULL_MESSAGE (long-polled), UpdateOffset / GetOffset over the group's consumer
- * offsets, QueryOffset over min/max/timestamp offsets of a queue. Queues are named by topic, broker
- * name and queue id, as QueryRoute/QueryAssignment hand them out.
+ * Offset-managed consumption, which the Java proxy leaves unimplemented over gRPC: pulls over
+ * PULL_MESSAGE (long-polled), updating and reading a group's consumer offsets, and a queue's
+ * min/max/timestamp offsets. Queues are named by topic, broker name and queue id, as routes and
+ * assignments hand them out.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../cluster/clock.ts';
 import type { AddressableQueue } from '../cluster/queue-views.ts';
 import type { RouteService } from '../cluster/route-service.ts';
-import { type apache, v2 } from '../grpc/protocol.ts';
-import { millisOf } from '../grpc/settings.ts';
-import { Code, OK_STATUS, ProxyStatusError, status } from '../grpc/status.ts';
-import { validateConsumerGroup, validateTopic } from '../grpc/validation.ts';
+import { type RequestContext, timeRemaining } from '../core/context.ts';
+import { OK, type Outcome, outcome, ProxyError } from '../core/errors.ts';
+import { type MessageView, messageView } from '../core/message-view.ts';
+import { validateConsumerGroup, validateTopic } from '../core/names.ts';
 import { RequestCode, ResponseCode } from '../remoting/codes.ts';
 import { RemotingResponseError } from '../remoting/errors.ts';
 import { MessageProperty } from '../remoting/message/properties.ts';
-import type { StoredMessage } from '../remoting/message/stored-message.ts';
 import type { RemotingPool } from '../remoting/pool.ts';
 import {
   maxOffsetRequest,
@@ -29,11 +28,43 @@ import {
 } from '../remoting/requests/offsets.ts';
 import { POP_MAX_MSG_NUMS } from '../remoting/requests/pop.ts';
 import { parsePullResponse, pullMessageRequest } from '../remoting/requests/pull.ts';
-import { parseFilter, tagMatches } from './filter-expression.ts';
-import { deliveredMessage } from './message-conversion.ts';
+import { type FilterInput, parseFilter, tagMatches } from './filter-expression.ts';
 import { DEADLINE_MARGIN_MS } from './parameters.ts';
 
-export type PullResponse = apache.rocketmq.v2.PullMessageResponse.$Properties;
+/** A queue as the client names it; checked against the topic's readable queues. */
+export interface QueueRef {
+  readonly topic: string | undefined;
+  /** Blank: the topic's only broker. */
+  readonly brokerName: string | undefined;
+  readonly queueId: number | undefined;
+}
+
+export interface PullRequest {
+  readonly group: string | undefined;
+  readonly queue: QueueRef;
+  readonly filter: FilterInput | undefined;
+  /** The first offset wanted (a non-negative integer). */
+  readonly offset: number;
+  readonly batchSize: number | undefined;
+  readonly longPollingMs: number | undefined;
+}
+
+/** A pull's answer: its outcome, the messages (after an OK outcome), and where to pull next. */
+export interface PullResult {
+  readonly outcome: Outcome;
+  readonly messages: readonly MessageView[];
+  readonly nextOffset: number;
+}
+
+/**
+ * Where a queue offset is looked up. A policy the ingress cannot name is passed as UNKNOWN, so that
+ * it is refused after the queue is checked, as before.
+ */
+export type OffsetPolicy =
+  | { readonly type: 'BEGINNING' }
+  | { readonly type: 'END' }
+  | { readonly type: 'TIMESTAMP'; readonly timestampMs: number | undefined }
+  | { readonly type: 'UNKNOWN'; readonly value: number };
 
 export interface PullDeps {
   pool: Pick<RemotingPool, 'request'>;
@@ -57,21 +88,16 @@ export class PullService {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** The stream of one PullMessage: status, messages, next offset. */
-  async pull(
-    request: apache.rocketmq.v2.PullMessageRequest,
-    timeRemainingMs: number,
-  ): Promise<PullResponse[]> {
+  async pull(request: PullRequest, context: RequestContext): Promise<PullResult> {
+    // The deadline is wall-clock time, whatever clock the service runs on.
+    const timeRemainingMs = timeRemaining(context);
     const group = validateConsumerGroup(request.group);
-    const queue = await this.#queue(request.messageQueue);
-    const filter = parseFilter(request.filterExpression);
-    const offset = int64(request.offset);
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new ProxyStatusError(Code.ILLEGAL_OFFSET, `offset ${offset} is not a non-negative integer`);
-    }
+    const queue = await this.#queue(request.queue);
+    const filter = parseFilter(request.filter);
+    const offset = requireOffset(request.offset);
     const batch = request.batchSize ?? 0;
-    if (batch <= 0) throw new ProxyStatusError(Code.BAD_REQUEST, `batch size must be positive, got ${batch}`);
-    const wanted = millisOf(request.longPollingTimeout) ?? 0;
+    if (batch <= 0) throw new ProxyError('BadRequest', `batch size must be positive, got ${batch}`);
+    const wanted = request.longPollingMs ?? 0;
     const pollMs = Math.max(0, Math.min(wanted, this.#deps.maxPollMs, timeRemainingMs - DEADLINE_MARGIN_MS));
     let result: ReturnType<typeof parsePullResponse>;
     try {
@@ -95,125 +121,115 @@ export class PullService {
     } catch (error) {
       throw filterError(error);
     }
-    const nextOffset = { nextOffset: result.nextBeginOffset };
+    const nextOffset = result.nextBeginOffset;
     switch (result.status) {
       case 'OFFSET_ILLEGAL':
-        return [
-          {
-            status: status(
-              Code.ILLEGAL_OFFSET,
-              `offset ${offset} is outside [${result.minOffset}, ${result.maxOffset}] of the queue`,
-            ),
-          },
+        return {
+          outcome: outcome(
+            'IllegalOffset',
+            `offset ${offset} is outside [${result.minOffset}, ${result.maxOffset}] of the queue`,
+          ),
+          messages: [],
           nextOffset,
-        ];
+        };
       case 'NO_NEW_MSG':
       case 'NO_MATCHED_MSG':
-        return [{ status: status(Code.MESSAGE_NOT_FOUND, 'no new message') }, nextOffset];
+        return { outcome: outcome('MessageNotFound', 'no new message'), messages: [], nextOffset };
       case 'FOUND':
         break;
     }
     const now = this.#clock();
-    const messages = result.messages.filter((message: StoredMessage) =>
-      tagMatches(filter, message.properties.get(MessageProperty.TAGS)),
-    );
-    if (messages.length === 0) {
-      return [{ status: status(Code.MESSAGE_NOT_FOUND, 'no match message') }, nextOffset];
+    const messages: MessageView[] = [];
+    for (const message of result.messages) {
+      if (tagMatches(filter, message.properties.get(MessageProperty.TAGS))) {
+        messages.push(messageView({ ...message, topic: queue.topic }, now));
+      }
     }
-    return [
-      { status: OK_STATUS },
-      ...messages.map((message) => ({
-        message: deliveredMessage({ ...message, topic: queue.topic }, undefined, now),
-      })),
-      nextOffset,
-    ];
+    if (messages.length === 0) {
+      return { outcome: outcome('MessageNotFound', 'no match message'), messages, nextOffset };
+    }
+    return { outcome: OK, messages, nextOffset };
   }
 
-  async updateOffset(request: apache.rocketmq.v2.UpdateOffsetRequest): Promise<void> {
-    const group = validateConsumerGroup(request.group);
-    const queue = await this.#queue(request.messageQueue);
-    const offset = int64(request.offset);
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new ProxyStatusError(Code.ILLEGAL_OFFSET, `offset ${offset} is not a non-negative integer`);
-    }
+  async updateOffset(group: string | undefined, queueRef: QueueRef, offset: number): Promise<void> {
+    const name = validateConsumerGroup(group);
+    const queue = await this.#queue(queueRef);
+    const checked = requireOffset(offset);
     parseUpdateConsumerOffset(
-      await this.#deps.pool.request(queue.brokerAddr, updateConsumerOffsetRequest(queue, group, offset), {
+      await this.#deps.pool.request(queue.brokerAddr, updateConsumerOffsetRequest(queue, name, checked), {
         timeoutMs: this.#deps.timeoutMs,
       }),
     );
   }
 
-  async getOffset(request: apache.rocketmq.v2.GetOffsetRequest): Promise<number> {
-    const group = validateConsumerGroup(request.group);
-    const queue = await this.#queue(request.messageQueue);
+  /** The group's committed offset of the queue; OffsetNotFound without one. */
+  async getOffset(group: string | undefined, queueRef: QueueRef): Promise<number> {
+    const name = validateConsumerGroup(group);
+    const queue = await this.#queue(queueRef);
     const offset = parseQueryConsumerOffset(
-      await this.#deps.pool.request(queue.brokerAddr, queryConsumerOffsetRequest(queue, group), {
+      await this.#deps.pool.request(queue.brokerAddr, queryConsumerOffsetRequest(queue, name), {
         timeoutMs: this.#deps.timeoutMs,
       }),
     );
     if (offset === undefined) {
-      throw new ProxyStatusError(
-        Code.OFFSET_NOT_FOUND,
-        `group ${group} has no committed offset for ${queue.topic}@${queue.brokerName}:${queue.queueId}`,
+      throw new ProxyError(
+        'OffsetNotFound',
+        `group ${name} has no committed offset for ${queue.topic}@${queue.brokerName}:${queue.queueId}`,
       );
     }
     return offset;
   }
 
-  async queryOffset(request: apache.rocketmq.v2.QueryOffsetRequest): Promise<number> {
-    const queue = await this.#queue(request.messageQueue);
-    const policy = request.queryOffsetPolicy ?? v2.QueryOffsetPolicy.BEGINNING;
+  async queryOffset(queueRef: QueueRef, policy: OffsetPolicy): Promise<number> {
+    const queue = await this.#queue(queueRef);
     const options = { timeoutMs: this.#deps.timeoutMs };
-    switch (policy) {
-      case v2.QueryOffsetPolicy.BEGINNING:
+    switch (policy.type) {
+      case 'BEGINNING':
         return parseOffset(
           await this.#deps.pool.request(queue.brokerAddr, minOffsetRequest(queue), options),
           RequestCode.GET_MIN_OFFSET,
         );
-      case v2.QueryOffsetPolicy.END:
+      case 'END':
         return parseOffset(
           await this.#deps.pool.request(queue.brokerAddr, maxOffsetRequest(queue), options),
           RequestCode.GET_MAX_OFFSET,
         );
-      case v2.QueryOffsetPolicy.TIMESTAMP: {
-        const ms = request.timestamp ? millisOf(request.timestamp) : undefined;
-        if (ms === undefined) {
-          throw new ProxyStatusError(Code.BAD_REQUEST, 'query offset policy TIMESTAMP needs a timestamp');
+      case 'TIMESTAMP': {
+        if (policy.timestampMs === undefined) {
+          throw new ProxyError('BadRequest', 'query offset policy TIMESTAMP needs a timestamp');
         }
+        const request = searchOffsetRequest(queue, policy.timestampMs);
         return parseOffset(
-          await this.#deps.pool.request(queue.brokerAddr, searchOffsetRequest(queue, ms), options),
+          await this.#deps.pool.request(queue.brokerAddr, request, options),
           RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
         );
       }
-      default:
-        throw new ProxyStatusError(Code.BAD_REQUEST, `unknown query offset policy ${policy}`);
+      case 'UNKNOWN':
+        throw new ProxyError('BadRequest', `unknown query offset policy ${policy.value}`);
     }
   }
 
   /** The read queue a request names (topic, broker name, queue id). */
-  async #queue(messageQueue: apache.rocketmq.v2.IMessageQueue | null | undefined): Promise<AddressableQueue> {
-    const topic = validateTopic(messageQueue?.topic);
-    const brokerName = messageQueue?.broker?.name ?? '';
-    const queueId = messageQueue?.id ?? -1;
+  async #queue(ref: QueueRef): Promise<AddressableQueue> {
+    const topic = validateTopic(ref.topic);
+    const brokerName = ref.brokerName ?? '';
+    const queueId = ref.queueId ?? -1;
     const queues = (await this.#deps.routes.view(topic)).readQueues;
     const candidates = brokerName.trim() === '' ? queues : queues.filter((q) => q.brokerName === brokerName);
     const brokers = new Set(candidates.map((queue) => queue.brokerName));
     if (brokers.size === 0) {
-      throw new ProxyStatusError(
-        Code.BAD_REQUEST,
-        `topic ${topic} has no readable queue on broker ${brokerName}`,
-      );
+      throw new ProxyError('BadRequest', `topic ${topic} has no readable queue on broker ${brokerName}`);
     }
     if (brokers.size > 1) {
-      throw new ProxyStatusError(
-        Code.BAD_REQUEST,
+      throw new ProxyError(
+        'BadRequest',
         `name the broker: topic ${topic} is served by ${[...brokers].join(', ')}`,
       );
     }
     const queue = candidates.find((candidate) => candidate.queueId === queueId);
     if (queue === undefined) {
-      throw new ProxyStatusError(
-        Code.BAD_REQUEST,
+      throw new ProxyError(
+        'BadRequest',
         `queue ${queueId} is not a readable queue of ${topic} on ${[...brokers][0]}`,
       );
     }
@@ -221,10 +237,11 @@ export class PullService {
   }
 }
 
-/** An int64 field as decoded (a number, or a Long-like object for large values) → a number. */
-export function int64(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : Number(String(value));
+function requireOffset(offset: number): number {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new ProxyError('IllegalOffset', `offset ${offset} is not a non-negative integer`);
+  }
+  return offset;
 }
 
 function filterError(error: unknown): unknown {
@@ -232,8 +249,8 @@ function filterError(error: unknown): unknown {
     error instanceof RemotingResponseError &&
     error.responseCode === ResponseCode.SUBSCRIPTION_PARSE_FAILED
   ) {
-    return new ProxyStatusError(
-      Code.ILLEGAL_FILTER_EXPRESSION,
+    return new ProxyError(
+      'IllegalFilterExpression',
       `the broker cannot parse the filter: ${error.remark ?? ''}`,
       {
         cause: error,

@@ -1,21 +1,20 @@
 /**
- * ReceiveMessage over broker POP (proxy-grpc.md §8.5): derive the parameters, pick a broker, long-poll
- * one pop, drop what the client must not see (tag hash collisions are acked, messages past the
- * group's max attempts go to the DLQ), and stream the rest in the order the clients expect:
- * status, messages, delivery timestamp. Messages the client can no longer get (it cancelled, the
- * stream broke) are released at once with a short invisible time, so nothing waits for its full
- * invisible time and nothing is lost.
+ * Receiving over broker POP, as the Java proxy's receive activity does it: derive the parameters,
+ * pick a broker, long-poll one pop, drop what the client must not see (tag hash collisions are
+ * acked, messages past the group's max attempts go to the DLQ), and hand the rest to the ingress's
+ * sink in the order clients expect: the outcome, the messages, the end. Messages the client can no
+ * longer get (it cancelled, the stream broke) are released at once with a short invisible time, so
+ * nothing waits for its full invisible time and nothing is lost.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../cluster/clock.ts';
 import type { MetadataService } from '../cluster/metadata-service.ts';
 import type { AddressableQueue } from '../cluster/queue-views.ts';
 import type { RouteService } from '../cluster/route-service.ts';
-import type { CallContext } from '../grpc/envelope.ts';
-import type { apache } from '../grpc/protocol.ts';
-import { millisOf } from '../grpc/settings.ts';
-import { Code, ProxyStatusError, type Status, status, statusFromError } from '../grpc/status.ts';
-import { validateConsumerGroup, validateTopic } from '../grpc/validation.ts';
+import { type RequestContext, timeRemaining } from '../core/context.ts';
+import { OK, type Outcome, outcome, outcomeOf, ProxyError } from '../core/errors.ts';
+import { type MessageView, messageIdOf, messageView } from '../core/message-view.ts';
+import { validateConsumerGroup, validateTopic } from '../core/names.ts';
 import { ResponseCode } from '../remoting/codes.ts';
 import { RemotingResponseError } from '../remoting/errors.ts';
 import { MessageProperty } from '../remoting/message/properties.ts';
@@ -23,11 +22,9 @@ import type { PoppedMessage, PopResult } from '../remoting/requests/pop.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import type { ClientRegistry } from '../session/registry.ts';
 import { consumerRetryPolicy } from '../session/retry-policy.ts';
-import { timestampOf } from '../transaction/message-view.ts';
 import type { AutoRenewer } from './auto-renew.ts';
 import type { ConsumerBroker } from './broker-client.ts';
-import { type ConsumerFilter, parseFilter, tagMatches } from './filter-expression.ts';
-import { deliveredMessage, messageIdOf } from './message-conversion.ts';
+import { type ConsumerFilter, type FilterInput, parseFilter, tagMatches } from './filter-expression.ts';
 import {
   AUTO_RENEW_INVISIBLE_MS,
   longPollingTime,
@@ -36,17 +33,36 @@ import {
 } from './parameters.ts';
 import { receiptHandleOf } from './receipt-handle.ts';
 
-export type ReceiveResponse = apache.rocketmq.v2.ReceiveMessageResponse.$Properties;
+/** One receive as the client asked for it, unchecked (the service checks it; see `receive`). */
+export interface ReceiveRequest {
+  readonly group: string | undefined;
+  readonly topic: string | undefined;
+  /** The broker the client would like to pop from (kept when it serves the topic). */
+  readonly brokerName: string | undefined;
+  readonly filter: FilterInput | undefined;
+  readonly batchSize: number | undefined;
+  /** Ignored with auto-renew (the proxy then renews from a fixed invisible time). */
+  readonly invisibleMs: number | undefined;
+  readonly autoRenew: boolean;
+  readonly longPollingMs: number | undefined;
+  /** The client's id of this attempt, so that a retried pop of FIFO messages gets the same ones. */
+  readonly attemptId: string | undefined;
+}
 
-/** The server stream, seen through what backpressure and cancellation need. */
+/**
+ * Where a receive's answer goes, implemented by each ingress over its stream: the service writes
+ * the outcome, then (after an OK outcome) the messages, then ends it.
+ */
 export interface ReceiveSink {
+  writeStatus(result: Outcome): void;
   /** False when the client's window is full: wait for drained() before writing more. */
-  write(response: ReceiveResponse): boolean;
+  writeMessage(message: MessageView): boolean;
   /** True once the stream can take more; false when the call ended first. */
   drained(): Promise<boolean>;
   /** The client cancelled or the call broke. */
   isClosed(): boolean;
-  end(): void;
+  /** The receive is over; `answeredAt` is when (epoch ms). */
+  end(answeredAt: number): void;
 }
 
 export interface ReceiveDeps {
@@ -89,99 +105,94 @@ export class ReceiveService {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** Serves one ReceiveMessage call to the end (never throws; every outcome is streamed). */
-  async receive(
-    request: apache.rocketmq.v2.ReceiveMessageRequest,
-    context: CallContext,
+  /**
+   * Serves one receive to the end (never throws; every outcome goes to the sink). The request is
+   * checked in this order, which clients see when several things are wrong: the long-polling time
+   * against the deadline, topic, group, invisible time, filter, batch size, then the group's
+   * existence when the client sent no settings for it.
+   */
+  async receive(request: ReceiveRequest, context: RequestContext, sink: ReceiveSink): Promise<void> {
+    // The deadline is wall-clock time, whatever clock the service runs on.
+    const timeRemainingMs = timeRemaining(context);
+    try {
+      await this.#receive(request, context, timeRemainingMs, sink);
+    } catch (error) {
+      const failure = outcomeOf(error);
+      if (!(error instanceof ProxyError)) {
+        this.#deps.logger.warn({ err: error, reason: failure.reason }, 'ReceiveMessage failed');
+      }
+      if (!sink.isClosed()) sink.writeStatus(failure);
+    }
+    if (!sink.isClosed()) sink.end(this.#clock());
+  }
+
+  async #receive(
+    request: ReceiveRequest,
+    context: RequestContext,
     timeRemainingMs: number,
     sink: ReceiveSink,
   ): Promise<void> {
-    let delivered: Status;
-    try {
-      delivered = await this.#receive(request, context, timeRemainingMs, sink);
-    } catch (error) {
-      delivered = statusFromError(error);
-      if (!(error instanceof ProxyStatusError)) {
-        this.#deps.logger.warn({ err: error, code: delivered.code }, 'ReceiveMessage failed');
-      }
-      if (!sink.isClosed()) sink.write({ status: delivered });
-    }
-    if (!sink.isClosed()) {
-      sink.write({ deliveryTimestamp: timestampOf(this.#clock()) });
-      sink.end();
-    }
-  }
-
-  /** Returns the status written (the caller adds the delivery timestamp). */
-  async #receive(
-    request: apache.rocketmq.v2.ReceiveMessageRequest,
-    context: CallContext,
-    timeRemainingMs: number,
-    sink: ReceiveSink,
-  ): Promise<Status> {
-    const plan = await this.#plan(request, context, timeRemainingMs);
-    const target = await this.#selectBroker(plan.topic, request.messageQueue?.broker?.name ?? undefined);
+    const plan = await this.#plan(request, context.clientId, timeRemainingMs);
+    const target = await this.#selectBroker(plan.topic, request.brokerName);
     if (plan.autoRenew && plan.session === undefined) {
-      throw new ProxyStatusError(Code.MESSAGE_NOT_FOUND, `The client [${context.clientId}] is disconnected.`);
+      throw new ProxyError('MessageNotFound', `The client [${context.clientId}] is disconnected.`);
     }
     // Backpressure: pop nothing while the client still has unread responses queued.
-    if (!(await sink.drained())) return status(Code.OK);
+    if (!(await sink.drained())) return;
 
     const result = await this.#pop(plan, target);
     if (result.status === 'POLLING_FULL') {
-      return this.#writeStatus(sink, status(Code.TOO_MANY_REQUESTS, 'polling full'));
+      this.#writeStatus(sink, outcome('TooManyRequests', 'polling full'));
+      return;
     }
     if (result.status !== 'FOUND' || result.messages.length === 0) {
-      return this.#writeStatus(sink, status(Code.MESSAGE_NOT_FOUND, 'no new message'));
+      this.#writeStatus(sink, outcome('MessageNotFound', 'no new message'));
+      return;
     }
     const kept = await this.#screen(plan, result.messages);
     if (kept.length === 0) {
-      return this.#writeStatus(sink, status(Code.MESSAGE_NOT_FOUND, 'no match message'));
+      this.#writeStatus(sink, outcome('MessageNotFound', 'no match message'));
+      return;
     }
     if (plan.autoRenew && this.#deps.registry.get(context.clientId) === undefined) {
       await this.#release(plan, kept);
-      return this.#writeStatus(
+      this.#writeStatus(
         sink,
-        status(Code.MESSAGE_NOT_FOUND, `The client [${context.clientId}] is disconnected.`),
+        outcome('MessageNotFound', `The client [${context.clientId}] is disconnected.`),
       );
+      return;
     }
     return this.#deliver(plan, context.clientId, kept, sink);
   }
 
-  async #plan(
-    request: apache.rocketmq.v2.ReceiveMessageRequest,
-    context: CallContext,
-    timeRemainingMs: number,
-  ): Promise<ReceivePlan> {
-    const session = this.#deps.registry.get(context.clientId);
+  async #plan(request: ReceiveRequest, clientId: string, timeRemainingMs: number): Promise<ReceivePlan> {
+    const session = this.#deps.registry.get(clientId);
     const settings = session?.settings;
     const pollTime = longPollingTime({
-      requestedMs: millisOf(request.longPollingTimeout),
-      clientRequestTimeoutMs: millisOf(settings?.requestTimeout),
+      requestedMs: request.longPollingMs,
+      clientRequestTimeoutMs: settings?.requestTimeoutMs,
       timeRemainingMs,
       minMs: this.#deps.polling.minMs,
       maxMs: this.#deps.polling.maxMs,
     });
-    const topic = validateTopic(request.messageQueue?.topic);
+    const topic = validateTopic(request.topic);
     const group = validateConsumerGroup(request.group);
-    const autoRenew = request.autoRenew === true;
-    const invisibleTime = autoRenew
-      ? AUTO_RENEW_INVISIBLE_MS
-      : receiveInvisibleTime(millisOf(request.invisibleDuration));
-    const filter = parseFilter(request.filterExpression);
+    const autoRenew = request.autoRenew;
+    const invisibleTime = autoRenew ? AUTO_RENEW_INVISIBLE_MS : receiveInvisibleTime(request.invisibleMs);
+    const filter = parseFilter(request.filter);
     const batchSize = popBatchSize(request.batchSize);
 
     let fifo: boolean;
     let maxAttempts: number;
     if (session !== undefined && session.consumerGroup === group && settings !== undefined) {
-      fifo = settings.subscription?.fifo === true;
-      maxAttempts = settings.backoffPolicy?.maxAttempts ?? consumerRetryPolicy(undefined).maxAttempts;
+      fifo = settings.fifo;
+      maxAttempts = settings.retryPolicy.maxAttempts;
     } else {
       // No settings from this client (yet): the group's own config decides, and it must exist.
       const config = await this.#deps.metadata.groupConfig(group);
       if (config === undefined) {
-        throw new ProxyStatusError(
-          Code.CONSUMER_GROUP_NOT_FOUND,
+        throw new ProxyError(
+          'ConsumerGroupNotFound',
           `consumer group ${group} does not exist (and the client sent no settings for it)`,
         );
       }
@@ -198,7 +209,7 @@ export class ReceiveService {
       pollTime,
       fifo,
       maxAttempts,
-      attemptId: request.attemptId ?? undefined,
+      attemptId: request.attemptId,
       session: session?.consumerGroup === group ? session : undefined,
     };
   }
@@ -210,7 +221,7 @@ export class ReceiveService {
       const named = brokers.find((broker) => broker.brokerName === brokerName);
       if (named !== undefined) return named;
     }
-    if (brokers.length === 0) throw new ProxyStatusError(Code.FORBIDDEN, 'no readable queue');
+    if (brokers.length === 0) throw new ProxyError('Forbidden', 'no readable queue');
     this.#cursor = (this.#cursor + 1) % 2 ** 30;
     return brokers[this.#cursor % brokers.length]!;
   }
@@ -241,8 +252,8 @@ export class ReceiveService {
         error instanceof RemotingResponseError &&
         error.responseCode === ResponseCode.SUBSCRIPTION_PARSE_FAILED
       ) {
-        throw new ProxyStatusError(
-          Code.ILLEGAL_FILTER_EXPRESSION,
+        throw new ProxyError(
+          'IllegalFilterExpression',
           `the broker cannot parse the ${plan.filter.type} filter ${JSON.stringify(plan.filter.expression)}: ${error.remark ?? 'parse failed'}`,
           { cause: error },
         );
@@ -299,17 +310,13 @@ export class ReceiveService {
     clientId: string,
     messages: readonly PoppedMessage[],
     sink: ReceiveSink,
-  ): Promise<Status> {
-    const ok = status(Code.OK, 'OK');
-    if (sink.isClosed() || !this.#write(sink, { status: ok })) {
-      await this.#release(plan, messages);
-      return ok;
-    }
+  ): Promise<void> {
+    if (!this.#writeStatus(sink, OK)) return this.#release(plan, messages);
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
       const handle = receiptHandleOf(message);
       const now = this.#clock();
-      const writable = sink.write({ message: deliveredMessage(message, handle, now) });
+      const writable = sink.writeMessage(messageView(message, now, handle));
       if (plan.autoRenew) {
         this.#deps.renewer.add({
           clientId,
@@ -323,25 +330,18 @@ export class ReceiveService {
       }
       // A full window: wait for the client before writing more; a closed call releases the rest.
       if (!writable && index < messages.length - 1 && !(await sink.drained())) {
-        await this.#release(plan, messages.slice(index + 1));
-        return ok;
+        return this.#release(plan, messages.slice(index + 1));
       }
       if (sink.isClosed() && index < messages.length - 1) {
-        await this.#release(plan, messages.slice(index + 1));
-        return ok;
+        return this.#release(plan, messages.slice(index + 1));
       }
     }
-    return ok;
   }
 
-  #writeStatus(sink: ReceiveSink, written: Status): Status {
-    this.#write(sink, { status: written });
-    return written;
-  }
-
-  #write(sink: ReceiveSink, response: ReceiveResponse): boolean {
+  /** Writes the outcome unless the call ended; true when the call is still open after it. */
+  #writeStatus(sink: ReceiveSink, result: Outcome): boolean {
     if (sink.isClosed()) return false;
-    sink.write(response);
+    sink.writeStatus(result);
     return !sink.isClosed();
   }
 

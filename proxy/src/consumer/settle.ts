@@ -1,16 +1,15 @@
 /**
- * What a consumer does with a received message (proxy-grpc.md §8.6–8.8): AckMessage (batched per
- * broker), ChangeInvisibleDuration (answers the replacement handle) and
- * ForwardMessageToDeadLetterQueue (CONSUMER_SEND_MSG_BACK with delay level −1, then ack). Handles are
- * self-contained (receipt-handle.ts); only auto-renewed messages have a newer receipt in this proxy.
+ * What a consumer does with a received message: ack it (batched per broker), change its invisible
+ * time (answering the replacement handle) or forward it to the group's DLQ (CONSUMER_SEND_MSG_BACK
+ * with delay level −1, then an ack), as the Java proxy does. Handles are self-contained
+ * (receipt-handle.ts); only auto-renewed messages have a newer receipt in this proxy.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../cluster/clock.ts';
 import type { MetadataService } from '../cluster/metadata-service.ts';
-import type { apache } from '../grpc/protocol.ts';
-import { millisOf } from '../grpc/settings.ts';
-import { Code, OK_STATUS, ProxyStatusError, type Status, status, statusFromError } from '../grpc/status.ts';
-import { validateConsumerGroup, validateTopic } from '../grpc/validation.ts';
+import type { RequestContext } from '../core/context.ts';
+import { OK, type Outcome, outcome, outcomeOf, ProxyError } from '../core/errors.ts';
+import { validateConsumerGroup, validateTopic } from '../core/names.ts';
 import { ResponseCode } from '../remoting/codes.ts';
 import { RemotingResponseError } from '../remoting/errors.ts';
 import { formatPopReceipt, type PopReceipt } from '../remoting/message/pop-receipt.ts';
@@ -20,24 +19,44 @@ import { changedInvisibleTime } from './parameters.ts';
 import { decodeReceiptHandle, requireUnexpired } from './receipt-handle.ts';
 
 export interface SettleDeps {
-  broker: ConsumerBroker;
+  broker: Pick<ConsumerBroker, 'ackMany' | 'ack' | 'changeInvisible' | 'sendBack' | 'isGroupKnown'>;
   renewer: Pick<AutoRenewer, 'take'>;
-  /** Tells whether a consumer group exists (unknown groups are CONSUMER_GROUP_NOT_FOUND). */
-  groupExists: (group: string) => Promise<boolean>;
+  /** The group cache; unknown groups are asked of every master before they are ConsumerGroupNotFound. */
+  metadata: Pick<MetadataService, 'groupConfig'>;
   logger: Logger;
   clock?: Clock | undefined;
 }
 
-type AckResponse = apache.rocketmq.v2.AckMessageResponse.$Properties;
-type ChangeResponse = apache.rocketmq.v2.ChangeInvisibleDurationResponse.$Properties;
-type ForwardResponse = apache.rocketmq.v2.ForwardMessageToDeadLetterQueueResponse.$Properties;
+/** Names the message a consumer settles, as the client holds them. */
+export interface SettleTarget {
+  readonly group: string | undefined;
+  readonly topic: string | undefined;
+}
 
-/** Group existence from the metadata cache, asking the brokers again before saying "no". */
-export function groupExistence(
-  metadata: Pick<MetadataService, 'groupConfig'>,
-  askBrokers: (group: string) => Promise<boolean>,
-): (group: string) => Promise<boolean> {
-  return async (group) => (await metadata.groupConfig(group)) !== undefined || askBrokers(group);
+export interface AckEntry {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+}
+
+export interface AckRequest extends SettleTarget {
+  readonly entries: readonly AckEntry[];
+}
+
+export interface AckResult {
+  /** The entries' common outcome, or MultipleResults when they differ. */
+  readonly outcome: Outcome;
+  /** One per entry, in request order. */
+  readonly entries: readonly Outcome[];
+}
+
+export interface ChangeInvisibleRequest extends SettleTarget {
+  readonly receiptHandle: string | undefined;
+  readonly invisibleMs: number | undefined;
+}
+
+export interface ForwardToDeadLetterRequest extends SettleTarget {
+  readonly receiptHandle: string | undefined;
+  readonly messageId: string | undefined;
 }
 
 export class SettleService {
@@ -49,73 +68,68 @@ export class SettleService {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  async ack(request: apache.rocketmq.v2.AckMessageRequest, clientId: string): Promise<AckResponse> {
-    const { group, topic } = await this.#target(request.group, request.topic);
-    const entries = request.entries ?? [];
-    if (entries.length === 0) throw new ProxyStatusError(Code.BAD_REQUEST, 'no ack entries');
+  async ack(request: AckRequest, context: RequestContext): Promise<AckResult> {
+    const { group, topic } = await this.#target(request);
+    const entries = request.entries;
+    if (entries.length === 0) throw new ProxyError('BadRequest', 'no ack entries');
     const now = this.#clock();
-    const statuses: (Status | undefined)[] = entries.map(() => undefined);
+    const results: (Outcome | undefined)[] = entries.map(() => undefined);
     const receipts: { index: number; receipt: PopReceipt }[] = [];
     await Promise.all(
       entries.map(async (entry, index) => {
         try {
-          const receipt = await this.#current(clientId, group, entry.receiptHandle);
+          const receipt = await this.#current(context.clientId, group, entry.receiptHandle);
           receipts.push({ index, receipt: requireUnexpired(receipt, now) });
         } catch (error) {
-          statuses[index] = statusFromError(error);
+          results[index] = outcomeOf(error);
         }
       }),
     );
     receipts.sort((a, b) => a.index - b.index);
-    const outcomes = await this.#deps.broker.ackMany(
+    const failures = await this.#deps.broker.ackMany(
       group,
       topic,
       receipts.map((item) => item.receipt),
     );
     receipts.forEach((item, position) => {
-      const outcome = outcomes[position];
-      statuses[item.index] = outcome === undefined ? OK_STATUS : ackFailure(outcome);
+      const failure = failures[position];
+      results[item.index] = failure === undefined ? OK : ackFailure(failure);
     });
-    const results = entries.map((entry, index) => ({
-      messageId: entry.messageId,
-      receiptHandle: entry.receiptHandle,
-      status: statuses[index] ?? status(Code.INTERNAL_SERVER_ERROR, 'ack message result is empty'),
-    }));
-    const codes = new Set(results.map((result) => result.status.code));
-    const overall =
-      codes.size === 1 ? results[0]!.status : status(Code.MULTIPLE_RESULTS, 'ack results differ per entry');
-    return { status: overall, entries: results };
+    const outcomes = results.map((result) => result ?? outcome('Internal', 'ack message result is empty'));
+    const reasons = new Set(outcomes.map((result) => result.reason));
+    return {
+      outcome: reasons.size === 1 ? outcomes[0]! : outcome('MultipleResults', 'ack results differ per entry'),
+      entries: outcomes,
+    };
   }
 
-  async changeInvisibleDuration(
-    request: apache.rocketmq.v2.ChangeInvisibleDurationRequest,
-    clientId: string,
-  ): Promise<ChangeResponse> {
-    const { group, topic } = await this.#target(request.group, request.topic);
-    const invisibleTime = changedInvisibleTime(millisOf(request.invisibleDuration));
+  /** The replacement handle, which the client must use from now on. */
+  async changeInvisibleDuration(request: ChangeInvisibleRequest, context: RequestContext): Promise<string> {
+    const { group, topic } = await this.#target(request);
+    const invisibleTime = changedInvisibleTime(request.invisibleMs);
     const receipt = requireUnexpired(
-      await this.#current(clientId, group, request.receiptHandle),
+      await this.#current(context.clientId, group, request.receiptHandle),
       this.#clock(),
     );
     try {
       const result = await this.#deps.broker.changeInvisible(group, topic, receipt, invisibleTime);
-      return { status: OK_STATUS, receiptHandle: formatPopReceipt(result.receipt) };
+      return formatPopReceipt(result.receipt);
     } catch (error) {
       throw brokerRefusal(error, 'changeInvisibleDuration failed');
     }
   }
 
   async forwardToDeadLetterQueue(
-    request: apache.rocketmq.v2.ForwardMessageToDeadLetterQueueRequest,
-    clientId: string,
-  ): Promise<ForwardResponse> {
-    const { group, topic } = await this.#target(request.group, request.topic);
-    const receipt = await this.#current(clientId, group, request.receiptHandle);
+    request: ForwardToDeadLetterRequest,
+    context: RequestContext,
+  ): Promise<void> {
+    const { group, topic } = await this.#target(request);
+    const receipt = await this.#current(context.clientId, group, request.receiptHandle);
     if (receipt.commitLogOffset === undefined || receipt.commitLogOffset < 0) {
-      throw new ProxyStatusError(Code.INVALID_RECEIPT_HANDLE, 'commit log offset is empty');
+      throw new ProxyError('InvalidReceiptHandle', 'commit log offset is empty');
     }
     const messageId = request.messageId ?? '';
-    if (messageId.trim() === '') throw new ProxyStatusError(Code.BAD_REQUEST, 'message id is blank');
+    if (messageId.trim() === '') throw new ProxyError('BadRequest', 'message id is blank');
     await this.#deps.broker.sendBack(receipt.brokerName, {
       commitLogOffset: receipt.commitLogOffset,
       consumerGroup: group,
@@ -132,60 +146,51 @@ export class SettleService {
         'ack after forwarding to the DLQ failed',
       );
     }
-    return { status: OK_STATUS };
   }
 
-  async #target(
-    groupResource: apache.rocketmq.v2.IResource | null | undefined,
-    topicResource: apache.rocketmq.v2.IResource | null | undefined,
-  ): Promise<{ group: string; topic: string }> {
-    const topic = validateTopic(topicResource);
-    const group = validateConsumerGroup(groupResource);
-    if (!(await this.#deps.groupExists(group))) {
-      throw new ProxyStatusError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${group} does not exist`);
+  async #target(target: SettleTarget): Promise<{ group: string; topic: string }> {
+    const topic = validateTopic(target.topic);
+    const group = validateConsumerGroup(target.group);
+    if (!(await this.#groupExists(group))) {
+      throw new ProxyError('ConsumerGroupNotFound', `consumer group ${group} does not exist`);
     }
     return { group, topic };
   }
 
+  /** From the metadata cache, asking the brokers again before saying "no". */
+  async #groupExists(group: string): Promise<boolean> {
+    return (
+      (await this.#deps.metadata.groupConfig(group)) !== undefined || this.#deps.broker.isGroupKnown(group)
+    );
+  }
+
   /** The receipt to act on: the renewed one this proxy holds for the handle, else the handle itself. */
-  async #current(clientId: string, group: string, handle: string | null | undefined): Promise<PopReceipt> {
+  async #current(clientId: string, group: string, handle: string | undefined): Promise<PopReceipt> {
     const receipt = decodeReceiptHandle(handle);
     return (await this.#deps.renewer.take(clientId, group, handle ?? '')) ?? receipt;
   }
 }
 
-function ackFailure(error: Error): Status {
-  if (error instanceof ProxyStatusError) return error.toStatus();
+function ackFailure(error: Error): Outcome {
   if (error instanceof RemotingResponseError) {
     if (error.responseCode === ResponseCode.NO_MESSAGE) {
-      return status(
-        Code.INVALID_RECEIPT_HANDLE,
-        `the receipt handle names no message: ${error.remark ?? ''}`,
-      );
+      return outcome('InvalidReceiptHandle', `the receipt handle names no message: ${error.remark ?? ''}`);
     }
-    return status(Code.INTERNAL_SERVER_ERROR, `ack failed: status is abnormal (${error.message})`);
+    return outcome('Internal', `ack failed: status is abnormal (${error.message})`);
   }
-  return statusFromError(error);
+  return outcomeOf(error);
 }
 
 function brokerRefusal(error: unknown, what: string): unknown {
   if (error instanceof RemotingResponseError) {
     if (error.responseCode === ResponseCode.NO_MESSAGE) {
-      return new ProxyStatusError(
-        Code.INVALID_RECEIPT_HANDLE,
+      return new ProxyError(
+        'InvalidReceiptHandle',
         `the receipt handle names no message: ${error.remark ?? ''}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
-    return new ProxyStatusError(
-      Code.INTERNAL_SERVER_ERROR,
-      `${what}: status is abnormal (${error.message})`,
-      {
-        cause: error,
-      },
-    );
+    return new ProxyError('Internal', `${what}: status is abnormal (${error.message})`, { cause: error });
   }
   return error;
 }

@@ -1,41 +1,30 @@
 /**
- * The consumption RPCs (proxy-grpc.md §8.5–8.8, §8.13): ReceiveMessage as a backpressured server
+ * The consumption RPCs over the core's consumer services: ReceiveMessage as a backpressured server
  * stream, AckMessage, ChangeInvisibleDuration, ForwardMessageToDeadLetterQueue, and the offset RPCs
- * PullMessage, UpdateOffset, GetOffset, QueryOffset. Also owns the auto-renewer of push consumers'
- * in-flight messages and releases a client's messages when it goes away.
+ * PullMessage, UpdateOffset, GetOffset, QueryOffset. Each decodes the request into the core's terms
+ * (durations in ms, names as strings, filters and offset policies by name), calls the core, and
+ * encodes its answer; failures become the response's status in the envelope.
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Clock } from '../cluster/clock.ts';
-import type { MetadataService } from '../cluster/metadata-service.ts';
-import type { RouteService } from '../cluster/route-service.ts';
-import { AutoRenewer } from '../consumer/auto-renew.ts';
-import { ConsumerBroker } from '../consumer/broker-client.ts';
-import { PullService } from '../consumer/pull.ts';
-import { type ReceiveResponse, ReceiveService, type ReceiveSink } from '../consumer/receive.ts';
-import { groupExistence, SettleService } from '../consumer/settle.ts';
-import type { RemotingPool } from '../remoting/pool.ts';
-import { groupConfigRequest, parseGroupConfig } from '../remoting/requests/admin.ts';
-import type { ClientRegistry } from '../session/registry.ts';
-import { consumerRetryPolicy } from '../session/retry-policy.ts';
+import type { FilterInput } from '../consumer/filter-expression.ts';
+import type { OffsetPolicy, PullService, QueueRef } from '../consumer/pull.ts';
+import type { ReceiveRequest, ReceiveService } from '../consumer/receive.ts';
+import type { SettleService } from '../consumer/settle.ts';
+import { ProxyError } from '../core/errors.ts';
 import { type CallContext, callContext, unary } from './envelope.ts';
-import type { apache } from './protocol.ts';
+import { grpcMessageOf } from './message-codec.ts';
+import { type apache, v2 } from './protocol.ts';
+import { receiveSink, streamFlow } from './receive-stream.ts';
 import type { MessagingHandlers } from './service-definition.ts';
-import { OK_STATUS, ProxyStatusError, statusFromError } from './status.ts';
+import { millisOf } from './settings.ts';
+import { OK_STATUS, statusFromError, statusOf } from './status.ts';
 
-export interface ConsumerServiceDeps {
-  pool: RemotingPool;
-  routes: RouteService;
-  metadata: MetadataService;
-  registry: ClientRegistry;
-  /** Timeout of one broker request (acks, offsets, …). */
-  timeoutMs: number;
-  polling: { minMs: number; maxMs: number };
-  maxBodyBytes?: number | undefined;
+export interface ConsumerHandlerDeps {
+  receiver: ReceiveService;
+  settler: SettleService;
+  puller: PullService;
   logger: Logger;
-  clock?: Clock | undefined;
-  /** Auto-renew scan period (default 5 s). */
-  renewScanIntervalMs?: number | undefined;
 }
 
 export type ConsumerHandlers = Pick<
@@ -50,187 +39,193 @@ export type ConsumerHandlers = Pick<
   | 'QueryOffset'
 >;
 
-export interface ConsumerService {
-  readonly handlers: ConsumerHandlers;
-  readonly renewer: AutoRenewer;
-  /** Releases every auto-renewed message (call before the Remoting pool closes). */
-  close(): Promise<void>;
-}
+type PullResponse = apache.rocketmq.v2.PullMessageResponse.$Properties;
 
-export function createConsumerService(deps: ConsumerServiceDeps): ConsumerService {
+export function createConsumerHandlers(deps: ConsumerHandlerDeps): ConsumerHandlers {
+  const { receiver, settler, puller } = deps;
   const logger = deps.logger.child({ component: 'consumer' });
-  const broker = new ConsumerBroker({
-    pool: deps.pool,
-    routes: deps.routes,
-    timeoutMs: deps.timeoutMs,
-    maxBodyBytes: deps.maxBodyBytes,
-  });
-  const renewer = new AutoRenewer({
-    broker,
-    isClientAlive: (clientId) => deps.registry.get(clientId) !== undefined,
-    retryPolicyOf: async (group) => consumerRetryPolicy(await deps.metadata.groupConfig(group)),
-    logger,
-    clock: deps.clock,
-    scanIntervalMs: deps.renewScanIntervalMs,
-  });
-  deps.registry.onChange((event) => {
-    if (event.type === 'removed') void renewer.releaseClient(event.session.clientId);
-  });
-  const askBrokers = async (group: string): Promise<boolean> => {
-    for (const address of await deps.routes.masterAddresses()) {
-      try {
-        const response = await deps.pool.request(address, groupConfigRequest(group), {
-          timeoutMs: deps.timeoutMs,
-        });
-        if (parseGroupConfig(response) !== undefined) return true;
-      } catch (error) {
-        logger.debug({ err: error, address, group }, 'group config query failed');
-      }
-    }
-    return false;
-  };
-  const receiver = new ReceiveService({
-    broker,
-    routes: deps.routes,
-    metadata: deps.metadata,
-    registry: deps.registry,
-    renewer,
-    polling: deps.polling,
-    logger,
-    clock: deps.clock,
-  });
-  const settle = new SettleService({
-    broker,
-    renewer,
-    groupExists: groupExistence(deps.metadata, askBrokers),
-    logger,
-    clock: deps.clock,
-  });
-  const puller = new PullService({
-    pool: deps.pool,
-    routes: deps.routes,
-    timeoutMs: deps.timeoutMs,
-    maxPollMs: deps.polling.maxMs,
-    logger,
-    clock: deps.clock,
-  });
-
-  const handlers: ConsumerHandlers = {
+  return {
     ReceiveMessage: (call) => {
       const context = streamContext(call);
-      if (context instanceof Error) return;
-      void receiver.receive(call.request, context, timeRemaining(call), sinkOf(call));
+      if (context === undefined) return;
+      void receiver.receive(receiveRequestOf(call.request), context, receiveSink(call));
     },
 
-    AckMessage: unary('AckMessage', logger, (request: apache.rocketmq.v2.AckMessageRequest, context) =>
-      settle.ack(request, context.clientId),
+    AckMessage: unary(
+      'AckMessage',
+      logger,
+      async (request: apache.rocketmq.v2.AckMessageRequest, context) => {
+        const entries = request.entries ?? [];
+        const result = await settler.ack(
+          {
+            group: request.group?.name ?? undefined,
+            topic: request.topic?.name ?? undefined,
+            entries: entries.map((entry) => ({
+              messageId: entry.messageId ?? '',
+              receiptHandle: entry.receiptHandle ?? '',
+            })),
+          },
+          context,
+        );
+        return {
+          status: statusOf(result.outcome),
+          entries: entries.map((entry, index) => ({
+            messageId: entry.messageId,
+            receiptHandle: entry.receiptHandle,
+            status: statusOf(result.entries[index]!),
+          })),
+        };
+      },
     ),
 
     ChangeInvisibleDuration: unary(
       'ChangeInvisibleDuration',
       logger,
-      (request: apache.rocketmq.v2.ChangeInvisibleDurationRequest, context) =>
-        settle.changeInvisibleDuration(request, context.clientId),
+      async (request: apache.rocketmq.v2.ChangeInvisibleDurationRequest, context) => ({
+        status: OK_STATUS,
+        receiptHandle: await settler.changeInvisibleDuration(
+          {
+            group: request.group?.name ?? undefined,
+            topic: request.topic?.name ?? undefined,
+            receiptHandle: request.receiptHandle ?? undefined,
+            invisibleMs: millisOf(request.invisibleDuration),
+          },
+          context,
+        ),
+      }),
     ),
 
     ForwardMessageToDeadLetterQueue: unary(
       'ForwardMessageToDeadLetterQueue',
       logger,
-      (request: apache.rocketmq.v2.ForwardMessageToDeadLetterQueueRequest, context) =>
-        settle.forwardToDeadLetterQueue(request, context.clientId),
+      async (request: apache.rocketmq.v2.ForwardMessageToDeadLetterQueueRequest, context) => {
+        await settler.forwardToDeadLetterQueue(
+          {
+            group: request.group?.name ?? undefined,
+            topic: request.topic?.name ?? undefined,
+            receiptHandle: request.receiptHandle ?? undefined,
+            messageId: request.messageId ?? undefined,
+          },
+          context,
+        );
+        return { status: OK_STATUS };
+      },
     ),
 
     PullMessage: (call) => {
       const context = streamContext(call);
-      if (context instanceof Error) return;
-      const sink = sinkOf(call);
+      if (context === undefined) return;
+      const flow = streamFlow(call);
       void (async () => {
-        let responses: apache.rocketmq.v2.PullMessageResponse.$Properties[];
+        let responses: PullResponse[];
         try {
-          responses = await puller.pull(call.request, timeRemaining(call));
+          const request = call.request;
+          const result = await puller.pull(
+            {
+              group: request.group?.name ?? undefined,
+              queue: queueRefOf(request.messageQueue),
+              filter: filterOf(request.filterExpression),
+              offset: int64(request.offset),
+              batchSize: request.batchSize ?? undefined,
+              longPollingMs: millisOf(request.longPollingTimeout),
+            },
+            context,
+          );
+          responses = [
+            { status: statusOf(result.outcome) },
+            ...result.messages.map((message) => ({ message: grpcMessageOf(message) })),
+            { nextOffset: result.nextOffset },
+          ];
         } catch (error) {
-          if (!(error instanceof ProxyStatusError)) logger.warn({ err: error }, 'PullMessage failed');
+          if (!(error instanceof ProxyError)) logger.warn({ err: error }, 'PullMessage failed');
           responses = [{ status: statusFromError(error) }];
         }
         for (const response of responses) {
-          if (sink.isClosed()) return;
-          if (!call.write(response)) await sink.drained();
+          if (flow.isClosed()) return;
+          if (!call.write(response)) await flow.drained();
         }
-        if (!sink.isClosed()) call.end();
+        if (!flow.isClosed()) call.end();
       })();
     },
 
     UpdateOffset: unary('UpdateOffset', logger, async (request: apache.rocketmq.v2.UpdateOffsetRequest) => {
-      await puller.updateOffset(request);
+      await puller.updateOffset(
+        request.group?.name ?? undefined,
+        queueRefOf(request.messageQueue),
+        int64(request.offset),
+      );
       return { status: OK_STATUS };
     }),
 
     GetOffset: unary('GetOffset', logger, async (request: apache.rocketmq.v2.GetOffsetRequest) => ({
       status: OK_STATUS,
-      offset: await puller.getOffset(request),
+      offset: await puller.getOffset(request.group?.name ?? undefined, queueRefOf(request.messageQueue)),
     })),
 
     QueryOffset: unary('QueryOffset', logger, async (request: apache.rocketmq.v2.QueryOffsetRequest) => ({
       status: OK_STATUS,
-      offset: await puller.queryOffset(request),
+      offset: await puller.queryOffset(queueRefOf(request.messageQueue), offsetPolicyOf(request)),
     })),
-  };
-
-  return {
-    handlers,
-    renewer,
-    close: () => renewer.close(),
   };
 }
 
-type AnyStream = ServerWritableStream<unknown, unknown>;
+export function receiveRequestOf(request: apache.rocketmq.v2.ReceiveMessageRequest): ReceiveRequest {
+  return {
+    group: request.group?.name ?? undefined,
+    topic: request.messageQueue?.topic?.name ?? undefined,
+    brokerName: request.messageQueue?.broker?.name ?? undefined,
+    filter: filterOf(request.filterExpression),
+    batchSize: request.batchSize ?? undefined,
+    invisibleMs: millisOf(request.invisibleDuration),
+    autoRenew: request.autoRenew === true,
+    longPollingMs: millisOf(request.longPollingTimeout),
+    attemptId: request.attemptId ?? undefined,
+  };
+}
 
-/** The call's context, or (after answering with the status alone, as Java does) the error. */
-function streamContext(call: AnyStream): CallContext | Error {
+/** SQL filters are SQL92; every other type (TAG, unspecified) is a tag expression, as in Java. */
+export function filterOf(
+  filter: apache.rocketmq.v2.FilterExpression.$Properties | null | undefined,
+): FilterInput | undefined {
+  if (filter === null || filter === undefined) return undefined;
+  return { type: filter.type === v2.FilterType.SQL ? 'SQL92' : 'TAG', expression: filter.expression ?? '' };
+}
+
+export function queueRefOf(queue: apache.rocketmq.v2.MessageQueue.$Properties | null | undefined): QueueRef {
+  return {
+    topic: queue?.topic?.name ?? undefined,
+    brokerName: queue?.broker?.name ?? undefined,
+    queueId: queue?.id ?? undefined,
+  };
+}
+
+export function offsetPolicyOf(request: apache.rocketmq.v2.QueryOffsetRequest): OffsetPolicy {
+  const policy = request.queryOffsetPolicy ?? v2.QueryOffsetPolicy.BEGINNING;
+  switch (policy) {
+    case v2.QueryOffsetPolicy.BEGINNING:
+      return { type: 'BEGINNING' };
+    case v2.QueryOffsetPolicy.END:
+      return { type: 'END' };
+    case v2.QueryOffsetPolicy.TIMESTAMP:
+      return { type: 'TIMESTAMP', timestampMs: request.timestamp ? millisOf(request.timestamp) : undefined };
+    default:
+      return { type: 'UNKNOWN', value: policy };
+  }
+}
+
+/** An int64 field as decoded (a number, or a Long-like object for large values) → a number. */
+export function int64(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'number' ? value : Number(String(value));
+}
+
+/** The call's context, or undefined after answering with the status alone (as Java does). */
+function streamContext(call: ServerWritableStream<unknown, unknown>): CallContext | undefined {
   try {
     return callContext(call);
   } catch (error) {
     call.write({ status: statusFromError(error) });
     call.end();
-    return error instanceof Error ? error : new Error(String(error));
+    return undefined;
   }
-}
-
-/** Milliseconds to the call's deadline; Infinity without one. */
-function timeRemaining(call: AnyStream): number {
-  const deadline = call.getDeadline();
-  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
-}
-
-function sinkOf(call: AnyStream): ReceiveSink & { write(response: ReceiveResponse): boolean } {
-  let closed = false;
-  const markClosed = (): void => {
-    closed = true;
-  };
-  call.once('cancelled', markClosed);
-  call.once('close', markClosed);
-  call.once('error', markClosed);
-  const isClosed = (): boolean => closed || call.cancelled || call.destroyed || !call.writable;
-  return {
-    write: (response) => call.write(response),
-    isClosed,
-    end: () => call.end(),
-    drained: () =>
-      new Promise<boolean>((resolve) => {
-        if (isClosed()) return resolve(false);
-        if (!call.writableNeedDrain) return resolve(true);
-        const done = (drained: boolean) => () => {
-          call.off('drain', onDrain);
-          call.off('cancelled', onClose);
-          call.off('close', onClose);
-          resolve(drained);
-        };
-        const onDrain = done(true);
-        const onClose = done(false);
-        call.once('drain', onDrain);
-        call.once('cancelled', onClose);
-        call.once('close', onClose);
-      }),
-  };
 }

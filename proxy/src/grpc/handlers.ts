@@ -4,9 +4,8 @@
  * UNIMPLEMENTED answer naming the method.
  */
 import type { ProxyCore } from '../proxy.ts';
-import { RequestCode } from '../remoting/codes.ts';
-import { createConsumerService } from './consumer-service.ts';
-import { createCheckRelay, createProducerHandlers } from './producer-service.ts';
+import { createConsumerHandlers } from './consumer-service.ts';
+import { createProducerHandlers } from './producer-service.ts';
 import { createRouteHandlers } from './route-service.ts';
 import type { MessagingHandlers } from './service-definition.ts';
 import { createSessionHandlers } from './session-service.ts';
@@ -26,36 +25,22 @@ export interface GrpcIngress {
 }
 
 export function createGrpcIngress(core: ProxyCore, options: GrpcIngressOptions): GrpcIngress {
-  const { logger, config } = core;
-  const timeoutMs = config.timeouts.brokerRequestMs;
+  const { logger } = core;
   const nudge = new SettingsNudge({ registry: core.registry, clock: core.clock });
 
   // ---- producer and transaction handlers ----
   const producer = createProducerHandlers({
-    pool: core.pool,
-    routes: core.routes,
-    metadata: core.metadata,
-    registry: core.registry,
-    limits: config.limits,
-    retry: config.producer,
-    timeoutMs,
+    publisher: core.publisher,
+    transactions: core.transactions,
     logger,
   });
-  core.pool.onRequest(
-    RequestCode.CHECK_TRANSACTION_STATE,
-    createCheckRelay({ routes: core.routes, registry: core.registry, logger }).handle,
-  );
 
   // ---- consumer handlers ----
-  const consumer = createConsumerService({
-    pool: core.pool,
-    routes: core.routes,
-    metadata: core.metadata,
-    registry: core.registry,
-    timeoutMs,
-    polling: { minMs: config.consumer.longPollingMinMs, maxMs: config.consumer.longPollingMaxMs },
+  const consumer = createConsumerHandlers({
+    receiver: core.receiver,
+    settler: core.settler,
+    puller: core.puller,
     logger,
-    clock: core.clock,
   });
 
   const handlers: Partial<MessagingHandlers> = {
@@ -67,13 +52,12 @@ export function createGrpcIngress(core: ProxyCore, options: GrpcIngressOptions):
     }),
     ...createSessionHandlers({ sessions: core.sessions, logger }),
     ...producer,
-    ...consumer.handlers,
+    ...consumer,
   };
   return {
     handlers,
     async close() {
       nudge.close();
-      await consumer.close();
     },
   };
 }

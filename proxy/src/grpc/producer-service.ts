@@ -1,82 +1,57 @@
 /**
- * The publishing RPCs (proxy-grpc.md §8.3, §8.9, §8.10): SendMessage, EndTransaction and
- * RecallMessage, plus the relay of broker transaction checks to producers' Telemetry streams, all
- * built on the proxy core's pool, routes, metadata and client registry.
+ * The publishing RPCs as thin adapters over the core's producer and transaction services:
+ * SendMessage, EndTransaction and RecallMessage decode their request (publish-codec.ts), call the
+ * service and write its outcomes as v2 Status values.
  */
 import type { Logger } from 'pino';
-import type { MetadataService } from '../cluster/metadata-service.ts';
-import type { RouteService } from '../cluster/route-service.ts';
-import type { ProducerLimits } from '../producer/conversion.ts';
-import { type ProducerRetryPolicy, Publisher } from '../producer/publisher.ts';
-import { recallMessage } from '../producer/recall.ts';
-import type { RemotingPool } from '../remoting/pool.ts';
-import type { ClientRegistry } from '../session/registry.ts';
-import { TransactionCheckRelay } from '../transaction/check-relay.ts';
-import { endTransaction } from '../transaction/end-transaction.ts';
+import type { Publisher, SendOutcome, SendReceipt } from '../producer/publisher.ts';
+import type { TransactionService } from '../transaction/end-transaction.ts';
 import { unary } from './envelope.ts';
 import type { apache } from './protocol.ts';
+import { endTransactionInputOf, messageDraftOf, recallInputOf } from './publish-codec.ts';
 import type { MessagingHandlers } from './service-definition.ts';
-import { OK_STATUS } from './status.ts';
+import { OK_STATUS, statusOf } from './status.ts';
 
 export interface ProducerHandlerDeps {
-  pool: RemotingPool;
-  routes: RouteService;
-  metadata: MetadataService;
-  registry: ClientRegistry;
-  limits: ProducerLimits;
-  retry: ProducerRetryPolicy;
-  /** Timeout of one broker request. */
-  timeoutMs: number;
+  publisher: Pick<Publisher, 'send' | 'recall'>;
+  transactions: Pick<TransactionService, 'end'>;
   logger: Logger;
 }
 
-/** Broker name of a broker address, from the cluster map (masters and slaves). */
-export async function brokerNameOf(
-  routes: Pick<RouteService, 'clusterInfo'>,
-  address: string,
-): Promise<string | undefined> {
-  const info = await routes.clusterInfo();
-  for (const broker of info.brokers.values()) {
-    for (const brokerAddress of broker.brokerAddrs.values())
-      if (brokerAddress === address) return broker.brokerName;
-  }
-  return undefined;
+type SendMessageResponse = apache.rocketmq.v2.SendMessageResponse.$Properties;
+type SendResultEntry = apache.rocketmq.v2.SendResultEntry.$Properties;
+
+function resultEntryOf(receipt: SendReceipt): SendResultEntry {
+  return {
+    status: statusOf(receipt.outcome),
+    messageId: receipt.messageId,
+    transactionId: receipt.transactionId,
+    offset: receipt.offset,
+    recallHandle: receipt.recallHandle,
+  };
 }
 
-/** The check relay for `pool.onRequest(CHECK_TRANSACTION_STATE, relay.handle)`. */
-export function createCheckRelay(
-  deps: Pick<ProducerHandlerDeps, 'routes' | 'registry' | 'logger'>,
-): TransactionCheckRelay {
-  return new TransactionCheckRelay({
-    registry: deps.registry,
-    brokerNameOf: (address) => brokerNameOf(deps.routes, address),
-    logger: deps.logger.child({ component: 'transaction-check' }),
-  });
+export function sendMessageResponseOf(result: SendOutcome): SendMessageResponse {
+  return { status: statusOf(result.outcome), entries: result.entries.map(resultEntryOf) };
 }
 
 export function createProducerHandlers(
   deps: ProducerHandlerDeps,
 ): Pick<MessagingHandlers, 'SendMessage' | 'EndTransaction' | 'RecallMessage'> {
-  const { logger } = deps;
-  const publisher = new Publisher({
-    pool: deps.pool,
-    routes: deps.routes,
-    metadata: deps.metadata,
-    limits: deps.limits,
-    retry: deps.retry,
-    timeoutMs: deps.timeoutMs,
-    logger: logger.child({ component: 'publisher' }),
-  });
+  const { publisher, transactions, logger } = deps;
   return {
-    SendMessage: unary('SendMessage', logger, (request: apache.rocketmq.v2.SendMessageRequest, context) =>
-      publisher.send(request, context.peer),
+    SendMessage: unary(
+      'SendMessage',
+      logger,
+      async (request: apache.rocketmq.v2.SendMessageRequest, context) =>
+        sendMessageResponseOf(await publisher.send((request.messages ?? []).map(messageDraftOf), context)),
     ),
 
     EndTransaction: unary(
       'EndTransaction',
       logger,
       async (request: apache.rocketmq.v2.EndTransactionRequest) => {
-        await endTransaction(deps, request);
+        await transactions.end(endTransactionInputOf(request));
         return { status: OK_STATUS };
       },
     ),
@@ -85,7 +60,7 @@ export function createProducerHandlers(
       'RecallMessage',
       logger,
       async (request: apache.rocketmq.v2.RecallMessageRequest) => {
-        const messageId = await recallMessage(deps, request);
+        const messageId = await publisher.recall(recallInputOf(request));
         return { status: OK_STATUS, messageId };
       },
     ),

@@ -1,31 +1,50 @@
 /**
- * SendMessage end to end (proxy-grpc.md §8.3): validate and convert every message, check the message
- * type against the topic type, pick the queue (Java's consistent hash for a single FIFO message,
- * round-robin otherwise), send, and turn the broker's answer into SendResultEntries. A non-FIFO,
+ * Sending messages, end to end: validate and convert every message, check the message type against
+ * the topic type, pick the queue (Java's consistent hash for a single FIFO message, round-robin
+ * otherwise), send, and turn the broker's answer into one receipt per broker result. A non-FIFO,
  * non-transactional send that fails at the broker or on the wire is retried on another broker (when
  * there is one) up to the producer policy's attempts, so one sick broker does not fail the call.
+ * Recalling a delay message is the producer's other operation (as in the Java proxy's producer
+ * processor).
  */
 import type { TopicType } from '../cluster/message-type.ts';
 import type { MetadataService } from '../cluster/metadata-service.ts';
 import type { AddressableQueue } from '../cluster/queue-views.ts';
 import type { RouteService } from '../cluster/route-service.ts';
-import type { apache } from '../grpc/protocol.ts';
-import { Code, codeName, ProxyStatusError, type Status, status } from '../grpc/status.ts';
-import { validateTopic } from '../grpc/validation.ts';
+import type { RequestContext } from '../core/context.ts';
+import { OK, type Outcome, outcome, ProxyError, type Reason } from '../core/errors.ts';
+import { checkMessageKind, messageKindOf } from '../core/message-kind.ts';
+import { validateTopic } from '../core/names.ts';
+import { TRANSFER_FLAG } from '../core/reserved-keys.ts';
+import { encodeTransactionId } from '../core/transaction-id.ts';
 import { ResponseCode } from '../remoting/codes.ts';
 import { RemotingError, RemotingResponseError } from '../remoting/errors.ts';
 import { decodeOffsetMessageId } from '../remoting/message/message-id.ts';
 import type { RemotingPool } from '../remoting/pool.ts';
 import { parseSendResult, type SendResult, type SendStatus } from '../remoting/requests/send.ts';
-import { encodeTransactionId } from '../transaction/transaction-id.ts';
 import { convertMessage, type OutgoingMessage, type ProducerLimits } from './conversion.ts';
-import { checkMessageKind, messageKindOf } from './message-kind.ts';
+import type { MessageDraft } from './message-draft.ts';
+import { type RecallInput, recallMessage } from './recall.ts';
 import { buildSendRequest } from './remoting-send.ts';
-import { TRANSFER_FLAG } from './reserved-keys.ts';
 
-type SendMessageRequest = apache.rocketmq.v2.ISendMessageRequest;
-type SendMessageResponse = apache.rocketmq.v2.SendMessageResponse.$Properties;
-type SendResultEntry = apache.rocketmq.v2.SendResultEntry.$Properties;
+/** What the broker answered for one send (a batch is one send). */
+export interface SendReceipt {
+  readonly outcome: Outcome;
+  /** The stored message's id (a batch: the ids joined by commas); set when the outcome is Ok. */
+  readonly messageId?: string | undefined;
+  /** The id EndTransaction names for a half message; the broker's for others (often empty). */
+  readonly transactionId?: string | undefined;
+  /** Queue offset of the stored message. */
+  readonly offset?: number | undefined;
+  /** Delay messages: the handle RecallMessage takes. */
+  readonly recallHandle?: string | undefined;
+}
+
+export interface SendOutcome {
+  /** Over all entries: their common reason, MultipleResults, or Internal without any. */
+  readonly outcome: Outcome;
+  readonly entries: readonly SendReceipt[];
+}
 
 export interface ProducerRetryPolicy {
   readonly maxAttempts: number;
@@ -40,7 +59,7 @@ export interface PublisherLogger {
 
 export interface PublisherOptions {
   pool: Pick<RemotingPool, 'request'>;
-  routes: Pick<RouteService, 'selectWriteQueue' | 'selectRetryQueue' | 'invalidate'>;
+  routes: Pick<RouteService, 'selectWriteQueue' | 'selectRetryQueue' | 'invalidate' | 'brokerAddress'>;
   metadata: Pick<MetadataService, 'topicType'>;
   limits: ProducerLimits;
   retry: ProducerRetryPolicy;
@@ -73,21 +92,17 @@ export function isRetriableSendError(error: unknown): boolean {
   return false;
 }
 
-const DEGRADED_CODE: Readonly<Record<Exclude<SendStatus, 'SEND_OK'>, Code>> = {
-  FLUSH_DISK_TIMEOUT: Code.MASTER_PERSISTENCE_TIMEOUT,
-  FLUSH_SLAVE_TIMEOUT: Code.SLAVE_PERSISTENCE_TIMEOUT,
-  SLAVE_NOT_AVAILABLE: Code.HA_NOT_AVAILABLE,
+const DEGRADED_REASON: Readonly<Record<Exclude<SendStatus, 'SEND_OK'>, Reason>> = {
+  FLUSH_DISK_TIMEOUT: 'MasterPersistenceTimeout',
+  FLUSH_SLAVE_TIMEOUT: 'SlavePersistenceTimeout',
+  SLAVE_NOT_AVAILABLE: 'HaNotAvailable',
 };
 
-/** One SendResultEntry per broker result (a batch yields one entry with comma-joined ids, as in Java). */
-export function resultEntry(
-  result: SendResult,
-  queue: AddressableQueue,
-  transactional: boolean,
-): SendResultEntry {
+/** One receipt per broker result (a batch yields one receipt with comma-joined ids, as in Java). */
+function sendReceipt(result: SendResult, queue: AddressableQueue, transactional: boolean): SendReceipt {
   if (result.status !== 'SEND_OK') {
     return {
-      status: status(DEGRADED_CODE[result.status], `send message failed, sendStatus=${result.status}`),
+      outcome: outcome(DEGRADED_REASON[result.status], `send message failed, sendStatus=${result.status}`),
     };
   }
   let transactionId = result.transactionId ?? '';
@@ -100,21 +115,26 @@ export function resultEntry(
     });
   }
   return {
-    status: status(Code.OK, 'OK'),
+    outcome: OK,
     messageId: result.msgId,
     transactionId,
     offset: result.queueOffset,
-    ...(result.recallHandle ? { recallHandle: result.recallHandle } : {}),
+    recallHandle: result.recallHandle || undefined,
   };
 }
 
-/** The response status over all entries: their common code, MULTIPLE_RESULTS, or "send status is empty". */
-export function overallStatus(entries: readonly SendResultEntry[]): Status {
-  const codes = new Set(entries.map((entry) => entry.status?.code ?? Code.OK));
-  if (codes.size === 0) return status(Code.INTERNAL_SERVER_ERROR, 'send status is empty');
-  if (codes.size > 1) return status(Code.MULTIPLE_RESULTS, codeName(Code.MULTIPLE_RESULTS));
-  const [code] = codes as Set<Code> & Iterable<Code>;
-  return status(code!, codeName(code!));
+/**
+ * The outcome over all entries: their common reason (named by the ingress's code, without the
+ * entries' texts), MultipleResults, or "send status is empty", as the Java proxy sums them up.
+ */
+export function overallOutcome(entries: readonly SendReceipt[]): Outcome {
+  const first = entries[0];
+  if (first === undefined) return outcome('Internal', 'send status is empty');
+  const reason = first.outcome.reason;
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.outcome.reason !== reason) return outcome('MultipleResults');
+  }
+  return reason === 'Ok' ? OK : outcome(reason);
 }
 
 export class Publisher {
@@ -128,29 +148,45 @@ export class Publisher {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Validates and converts the request's messages (everything before any broker traffic). */
-  convert(request: SendMessageRequest, peer: string): OutgoingMessage[] {
-    const messages = request.messages ?? [];
+  /** Validates and converts the messages (everything before any broker traffic). */
+  convert(
+    messages: readonly MessageDraft[],
+    context: Pick<RequestContext, 'remoteAddress'>,
+  ): OutgoingMessage[] {
     const first = messages[0];
-    if (first === undefined) throw new ProxyStatusError(Code.MESSAGE_CORRUPTED, 'no message to send');
+    if (first === undefined) throw new ProxyError('MessageCorrupted', 'no message to send');
     const topic = validateTopic(first.topic);
-    const namespace = first.topic?.resourceNamespace ?? '';
-    const context = { limits: this.#options.limits, producerGroup: topic, peer, now: this.#now() };
+    const namespace = first.namespace;
+    const conversion = {
+      limits: this.#options.limits,
+      producerGroup: topic,
+      remoteAddress: context.remoteAddress,
+      now: this.#now(),
+    };
     return messages.map((message) => {
-      if ((message.topic?.name ?? '') !== topic || (message.topic?.resourceNamespace ?? '') !== namespace) {
-        throw new ProxyStatusError(Code.MESSAGE_CORRUPTED, 'topic in message is not same');
+      if (message.topic !== topic || message.namespace !== namespace) {
+        throw new ProxyError('MessageCorrupted', 'topic in message is not same');
       }
-      return convertMessage(message, context);
+      return convertMessage(message, conversion);
     });
   }
 
-  async send(request: SendMessageRequest, peer: string): Promise<SendMessageResponse> {
-    const messages = this.convert(request, peer);
-    const first = messages[0]!;
+  /** Sends the messages of one topic (several: one batch). */
+  async send(
+    messages: readonly MessageDraft[],
+    context: Pick<RequestContext, 'remoteAddress'>,
+  ): Promise<SendOutcome> {
+    const outgoing = this.convert(messages, context);
+    const first = outgoing[0]!;
     await this.#checkType(first);
-    const group = messages.length === 1 ? first.messageGroup : undefined;
-    const entries = await this.#sendWithRetry(messages, group);
-    return { status: overallStatus(entries), entries };
+    const group = outgoing.length === 1 ? first.messageGroup : undefined;
+    const entries = await this.#sendWithRetry(outgoing, group);
+    return { outcome: overallOutcome(entries), entries };
+  }
+
+  /** Cancels a delay message before its delivery; resolves with its id. */
+  recall(input: RecallInput): Promise<string> {
+    return recallMessage(this.#options, input);
   }
 
   async #checkType(first: OutgoingMessage): Promise<void> {
@@ -173,7 +209,7 @@ export class Publisher {
     checkMessageKind(type, messageKindOf(first.properties), reason);
   }
 
-  async #sendWithRetry(messages: OutgoingMessage[], group: string | undefined): Promise<SendResultEntry[]> {
+  async #sendWithRetry(messages: OutgoingMessage[], group: string | undefined): Promise<SendReceipt[]> {
     const { routes, retry } = this.#options;
     const first = messages[0]!;
     const topic = first.topic;
@@ -181,7 +217,7 @@ export class Publisher {
     const maxAttempts = group !== undefined || first.transactional ? 1 : Math.max(1, retry.maxAttempts);
     let queue = await routes.selectWriteQueue(topic, group);
     for (let attempt = 1; ; attempt++) {
-      if (queue === undefined) throw new ProxyStatusError(Code.FORBIDDEN, 'no writable queue');
+      if (queue === undefined) throw new ProxyError('Forbidden', 'no writable queue');
       try {
         return [await this.#sendOnce(messages, queue)];
       } catch (error) {
@@ -207,7 +243,7 @@ export class Publisher {
     return Math.min(backoffMaxMs, backoffInitialMs * backoffMultiplier ** (attempt - 1));
   }
 
-  async #sendOnce(messages: OutgoingMessage[], queue: AddressableQueue): Promise<SendResultEntry> {
+  async #sendOnce(messages: OutgoingMessage[], queue: AddressableQueue): Promise<SendReceipt> {
     const spec = buildSendRequest(messages, {
       queueId: queue.queueId,
       now: this.#now(),
@@ -217,6 +253,6 @@ export class Publisher {
       timeoutMs: this.#options.timeoutMs,
     });
     const result = parseSendResult(response, spec);
-    return resultEntry(result, queue, messages[0]!.transactional);
+    return sendReceipt(result, queue, messages[0]!.transactional);
   }
 }

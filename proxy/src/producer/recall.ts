@@ -1,13 +1,12 @@
 /**
- * RecallMessage (proxy-grpc.md §8.10): cancel a delay message before its delivery time. The recall
- * handle names the broker; the topic must be a DELAY (or MIXED) topic, as the Java proxy checks.
+ * RecallMessage: cancel a delay message before its delivery time. The recall handle names the
+ * broker; the topic must be a DELAY (or MIXED) topic, as the Java proxy checks.
  */
 import type { TopicType } from '../cluster/message-type.ts';
 import type { MetadataService } from '../cluster/metadata-service.ts';
 import type { RouteService } from '../cluster/route-service.ts';
-import type { apache } from '../grpc/protocol.ts';
-import { Code, ProxyStatusError } from '../grpc/status.ts';
-import { validateTopic } from '../grpc/validation.ts';
+import { ProxyError } from '../core/errors.ts';
+import { validateTopic } from '../core/names.ts';
 import type { RemotingPool } from '../remoting/pool.ts';
 import { parseRecallHandle, parseRecallMessage, recallMessageRequest } from '../remoting/requests/recall.ts';
 
@@ -18,12 +17,15 @@ export interface RecallOptions {
   timeoutMs: number;
 }
 
+export interface RecallInput {
+  readonly topic: string;
+  /** The recall handle the send returned. */
+  readonly handle: string;
+}
+
 /** Recalls the message; resolves with its id. */
-export async function recallMessage(
-  options: RecallOptions,
-  request: apache.rocketmq.v2.IRecallMessageRequest,
-): Promise<string> {
-  const topic = validateTopic(request.topic);
+export async function recallMessage(options: RecallOptions, input: RecallInput): Promise<string> {
+  const topic = validateTopic(input.topic);
   let type: TopicType;
   try {
     type = await options.metadata.topicType(topic);
@@ -31,18 +33,17 @@ export async function recallMessage(
     type = 'UNSPECIFIED';
   }
   if (type !== 'DELAY' && type !== 'MIXED') {
-    throw new ProxyStatusError(
-      Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
+    throw new ProxyError(
+      'MessageTypeConflict',
       `RecallMessage needs a DELAY topic, but topic ${topic} has type ${type}`,
     );
   }
-  const handle = parseRecallHandle(request.recallHandle ?? '');
-  if (handle === undefined)
-    throw new ProxyStatusError(Code.INTERNAL_SERVER_ERROR, 'recall handle is invalid');
+  const handle = parseRecallHandle(input.handle);
+  if (handle === undefined) throw new ProxyError('Internal', 'recall handle is invalid');
   const address = await options.routes.brokerAddress(handle.brokerName);
   const response = await options.pool.request(
     address,
-    recallMessageRequest({ topic, recallHandle: request.recallHandle ?? '', brokerName: handle.brokerName }),
+    recallMessageRequest({ topic, recallHandle: input.handle, brokerName: handle.brokerName }),
     { timeoutMs: options.timeoutMs },
   );
   return parseRecallMessage(response);

@@ -1,9 +1,9 @@
 /**
- * Converted messages → the Remoting send request (proxy-grpc.md §8.3 step 9): one message is a
- * SEND_MESSAGE_V2, several a SEND_BATCH_MESSAGE; the producer group is the topic. Builder refusals
- * (MessageValidationError) become the matching v2 Code.
+ * Converted messages → the Remoting send request: one message is a SEND_MESSAGE_V2, several a
+ * SEND_BATCH_MESSAGE; the producer group is the topic (as the Java proxy sends for gRPC producers).
+ * Builder refusals (MessageValidationError) become the matching reason.
  */
-import { Code, ProxyStatusError } from '../grpc/status.ts';
+import { ProxyError, type Reason } from '../core/errors.ts';
 import { MessageSysFlag } from '../remoting/message/sysflag.ts';
 import {
   MessageValidationError,
@@ -18,17 +18,17 @@ const RETRY_TOPIC_PREFIX = '%RETRY%';
 /** V2 header key of sysFlag. */
 const SYS_FLAG_KEY = 'f';
 
-const CODE_OF_PROBLEM: Readonly<Record<MessageValidationError['problem'], Code>> = {
-  ILLEGAL_TOPIC: Code.ILLEGAL_TOPIC,
-  ILLEGAL_PRODUCER_GROUP: Code.BAD_REQUEST,
-  MESSAGE_BODY_EMPTY: Code.MESSAGE_BODY_EMPTY,
-  MESSAGE_BODY_TOO_LARGE: Code.MESSAGE_BODY_TOO_LARGE,
-  MESSAGE_PROPERTIES_TOO_LARGE: Code.MESSAGE_PROPERTIES_TOO_LARGE,
-  ILLEGAL_MESSAGE_PROPERTY: Code.ILLEGAL_MESSAGE_PROPERTY_KEY,
-  ILLEGAL_MESSAGE_TAG: Code.ILLEGAL_MESSAGE_TAG,
-  ILLEGAL_MESSAGE_KEY: Code.ILLEGAL_MESSAGE_KEY,
-  ILLEGAL_DELIVERY_TIME: Code.ILLEGAL_DELIVERY_TIME,
-  ILLEGAL_ARGUMENT: Code.BAD_REQUEST,
+const REASON_OF_PROBLEM: Readonly<Record<MessageValidationError['problem'], Reason>> = {
+  ILLEGAL_TOPIC: 'IllegalTopic',
+  ILLEGAL_PRODUCER_GROUP: 'BadRequest',
+  MESSAGE_BODY_EMPTY: 'MessageBodyEmpty',
+  MESSAGE_BODY_TOO_LARGE: 'MessageBodyTooLarge',
+  MESSAGE_PROPERTIES_TOO_LARGE: 'MessagePropertiesTooLarge',
+  ILLEGAL_MESSAGE_PROPERTY: 'IllegalMessagePropertyKey',
+  ILLEGAL_MESSAGE_TAG: 'IllegalMessageTag',
+  ILLEGAL_MESSAGE_KEY: 'IllegalMessageKey',
+  ILLEGAL_DELIVERY_TIME: 'IllegalDeliveryTime',
+  ILLEGAL_ARGUMENT: 'BadRequest',
 };
 
 export interface SendTarget {
@@ -43,7 +43,7 @@ export type BuiltSend = SendRequestSpec | SendBatchRequestSpec;
 
 export function buildSendRequest(messages: readonly OutgoingMessage[], target: SendTarget): BuiltSend {
   const first = messages[0];
-  if (first === undefined) throw new ProxyStatusError(Code.MESSAGE_CORRUPTED, 'no message to send');
+  if (first === undefined) throw new ProxyError('MessageCorrupted', 'no message to send');
   const topic = first.topic;
   const maxBodyBytes = target.maxBodyBytes > 0 ? target.maxBodyBytes : Number.MAX_SAFE_INTEGER;
   const bornTimestamp = first.bornTimestamp ?? target.now;
@@ -66,7 +66,7 @@ export function buildSendRequest(messages: readonly OutgoingMessage[], target: S
     } else {
       // Brokers refuse prepared and delayed batches (MESSAGE_ILLEGAL); say so before the round trip.
       if (messages.some((message) => message.transactional)) {
-        throw new ProxyStatusError(Code.BAD_REQUEST, 'transactional messages cannot be sent in a batch');
+        throw new ProxyError('BadRequest', 'transactional messages cannot be sent in a batch');
       }
       spec = sendBatchRequest({
         producerGroup: topic,
@@ -89,7 +89,7 @@ export function buildSendRequest(messages: readonly OutgoingMessage[], target: S
     return spec;
   } catch (error) {
     if (error instanceof MessageValidationError) {
-      throw new ProxyStatusError(CODE_OF_PROBLEM[error.problem], error.message, { cause: error });
+      throw new ProxyError(REASON_OF_PROBLEM[error.problem], error.message, { cause: error });
     }
     throw error;
   }

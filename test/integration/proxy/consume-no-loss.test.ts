@@ -5,14 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { withTimeout } from '../../support/wait.ts';
 import { freshGroup, freshTopic, publishDirect } from './consume-support.ts';
-import {
-  nodeClient,
-  onCleanup,
-  type ProxyUnderTest,
-  startProxyUnderTest,
-  withTimeout,
-} from './publish-support.ts';
+import { nodeClient, onCleanup, type ProxyUnderTest, startProxyUnderTest } from './publish-support.ts';
 
 const { SimpleConsumer } = nodeClient;
 const N = 10_000;

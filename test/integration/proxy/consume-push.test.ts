@@ -6,15 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { eventually } from '../support/broker.ts';
+import { eventually, withTimeout } from '../../support/wait.ts';
 import { freshGroup, freshTopic, publishDirect } from './consume-support.ts';
-import {
-  nodeClient,
-  onCleanup,
-  type ProxyUnderTest,
-  startProxyUnderTest,
-  withTimeout,
-} from './publish-support.ts';
+import { nodeClient, onCleanup, type ProxyUnderTest, startProxyUnderTest } from './publish-support.ts';
 
 const { PushConsumer, Producer, ConsumeResult } = nodeClient;
 

@@ -7,16 +7,9 @@ import { v2 } from '../../../proxy/src/grpc/protocol.ts';
 import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../../proxy/src/remoting/connection.ts';
 import type { TopicMessageType } from '../../../proxy/src/remoting/requests/admin.ts';
-import type { TestClient } from '../../unit/grpc/grpc-test-client.ts';
-import {
-  createGroup,
-  createTopic,
-  eventually,
-  pull,
-  route,
-  sendBatch,
-  uniqueName,
-} from '../support/broker.ts';
+import { createGroup, createTopic, pull, route, sendBatch, uniqueName } from '../../support/broker.ts';
+import type { TestClient } from '../../support/grpc-test-client.ts';
+import { eventually } from '../../support/wait.ts';
 import type { ProxyUnderTest } from './publish-support.ts';
 
 export interface ReceivedStream {

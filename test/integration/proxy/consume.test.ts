@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import { eventually, sleep } from '../support/broker.ts';
+import { eventually, sleep, withTimeout } from '../../support/wait.ts';
 import {
   deadLetters,
   durationOf,
@@ -17,13 +17,7 @@ import {
   rawConsumerHeaders,
   rawReceive,
 } from './consume-support.ts';
-import {
-  nodeClient,
-  onCleanup,
-  type ProxyUnderTest,
-  startProxyUnderTest,
-  withTimeout,
-} from './publish-support.ts';
+import { nodeClient, onCleanup, type ProxyUnderTest, startProxyUnderTest } from './publish-support.ts';
 
 const { SimpleConsumer, Producer, FilterExpression } = nodeClient;
 const { FilterType } = await import('rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js').then(

@@ -19,8 +19,9 @@ import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
 import { expectArray, expectObject, parseFastjson } from '../../../proxy/src/remoting/fastjson.ts';
 import { extFields } from '../../../proxy/src/remoting/requests/ext-fields.ts';
 import { GROUPS, TOPIC_LAYOUT, TOPICS } from '../../harness/env.ts';
-import { TestClient } from '../../unit/grpc/grpc-test-client.ts';
-import { connect, eventually, rocketmq } from '../support/broker.ts';
+import { connect, rocketmq } from '../../support/broker.ts';
+import { TestClient } from '../../support/grpc-test-client.ts';
+import { eventually, withTimeout } from '../../support/wait.ts';
 
 // The Node client logs under $HOME/logs; keep that out of the real home directory.
 const home = mkdtempSync(join(tmpdir(), 'rmqp-node-client-'));
@@ -304,16 +305,4 @@ function telemetry(command: object, clientId: string): Promise<TelemetryOutcome>
     call.on('end', () => resolve({}));
     call.write(command);
   });
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

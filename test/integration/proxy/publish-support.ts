@@ -14,8 +14,9 @@ import { createLogger } from '../../../proxy/src/observability/logger.ts';
 import type { RemotingConnection } from '../../../proxy/src/remoting/connection.ts';
 import { MessageProperty } from '../../../proxy/src/remoting/message/properties.ts';
 import type { StoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
-import { TestClient } from '../../unit/grpc/grpc-test-client.ts';
-import { connect, maxOffset, pull, rocketmq, route, sleep } from '../support/broker.ts';
+import { connect, maxOffset, pull, rocketmq, route } from '../../support/broker.ts';
+import { TestClient } from '../../support/grpc-test-client.ts';
+import { sleep } from '../../support/wait.ts';
 
 // The Node client logs under $HOME/logs; keep that out of the real home directory.
 const home = mkdtempSync(join(tmpdir(), 'rmqp-node-client-'));
@@ -131,17 +132,5 @@ export async function readBack(
     if (Date.now() > deadline)
       throw new Error(`message ${messageId} did not arrive in ${topic} within ${timeoutMs} ms`);
     await sleep(100);
-  }
-}
-
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

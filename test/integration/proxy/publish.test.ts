@@ -10,7 +10,7 @@ import { fifoQueueIndex } from '../../../proxy/src/cluster/consistent-hash.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
 import { MessageProperty } from '../../../proxy/src/remoting/message/properties.ts';
 import { TOPIC_LAYOUT, TOPICS } from '../../harness/env.ts';
-import { sleep } from '../support/broker.ts';
+import { sleep, withTimeout } from '../../support/wait.ts';
 import {
   arrivedSince,
   nodeClient,
@@ -20,7 +20,6 @@ import {
   readBack,
   snapshot,
   startProxyUnderTest,
-  withTimeout,
 } from './publish-support.ts';
 
 const { Producer } = nodeClient;

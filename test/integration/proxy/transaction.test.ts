@@ -8,12 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { decodeTransactionId } from '../../../proxy/src/core/transaction-id.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
 import { MessageProperty } from '../../../proxy/src/remoting/message/properties.ts';
 import { TransactionType, transactionTypeOf } from '../../../proxy/src/remoting/message/sysflag.ts';
-import { decodeTransactionId } from '../../../proxy/src/transaction/transaction-id.ts';
 import { BROKER_TIMINGS } from '../../harness/env.ts';
-import { createTopic, eventually, route, sleep, uniqueName } from '../support/broker.ts';
+import { createTopic, route, uniqueName } from '../../support/broker.ts';
+import { eventually, sleep, withTimeout } from '../../support/wait.ts';
 import {
   arrivedSince,
   nodeClient,
@@ -23,7 +24,6 @@ import {
   readBack,
   snapshot,
   startProxyUnderTest,
-  withTimeout,
 } from './publish-support.ts';
 
 const { Producer } = nodeClient;

@@ -14,17 +14,19 @@ import {
   receiptHandleOf,
   requireUnexpired,
 } from '../../../proxy/src/consumer/receipt-handle.ts';
+import { ProxyError } from '../../../proxy/src/core/errors.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import { ProxyStatusError } from '../../../proxy/src/grpc/status.ts';
+import { statusFromError } from '../../../proxy/src/grpc/status.ts';
 import type { PopReceipt } from '../../../proxy/src/remoting/message/pop-receipt.ts';
 
+/** The gRPC-visible code of what `run` throws (a ProxyError). */
 const codeOf = (run: () => unknown): number | undefined => {
   try {
     run();
     return undefined;
   } catch (error) {
-    assert.ok(error instanceof ProxyStatusError, String(error));
-    return error.code;
+    assert.ok(error instanceof ProxyError, String(error));
+    return statusFromError(error).code;
   }
 };
 
@@ -65,26 +67,26 @@ describe('receipt handles', () => {
 describe('filters', () => {
   test('TAG: * and empty match all; tags split on || and trimmed; a tag-less expression is illegal', () => {
     assert.equal(parseFilter(undefined).tags, undefined);
-    assert.equal(parseFilter({ type: v2.FilterType.TAG, expression: ' * ' }).expression, '*');
-    const filter = parseFilter({ type: v2.FilterType.TAG, expression: 'A || B ||' });
+    assert.equal(parseFilter({ type: 'TAG', expression: ' * ' }).expression, '*');
+    const filter = parseFilter({ type: 'TAG', expression: 'A || B ||' });
     assert.deepEqual([...(filter.tags ?? [])], ['A', 'B']);
     assert.equal(tagMatches(filter, 'A'), true);
     assert.equal(tagMatches(filter, 'C'), false);
     assert.equal(tagMatches(filter, undefined), false);
     assert.equal(
-      codeOf(() => parseFilter({ type: v2.FilterType.TAG, expression: '||' })),
+      codeOf(() => parseFilter({ type: 'TAG', expression: '||' })),
       v2.Code.ILLEGAL_FILTER_EXPRESSION,
     );
   });
 
   test('SQL92: passed through to the broker; blank is illegal', () => {
-    assert.deepEqual(parseFilter({ type: v2.FilterType.SQL, expression: 'a > 1' }), {
+    assert.deepEqual(parseFilter({ type: 'SQL92', expression: 'a > 1' }), {
       type: 'SQL92',
       expression: 'a > 1',
       tags: undefined,
     });
     assert.equal(
-      codeOf(() => parseFilter({ type: v2.FilterType.SQL, expression: ' ' })),
+      codeOf(() => parseFilter({ type: 'SQL92', expression: ' ' })),
       v2.Code.ILLEGAL_FILTER_EXPRESSION,
     );
   });

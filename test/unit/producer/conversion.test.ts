@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { gzipSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
+import { ProxyError } from '../../../proxy/src/core/errors.ts';
+import { checkMessageKind, messageKindOf } from '../../../proxy/src/core/message-kind.ts';
+import { containsControlCharacter, isJavaBlank } from '../../../proxy/src/core/text-rules.ts';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import { ProxyStatusError } from '../../../proxy/src/grpc/status.ts';
-import {
-  convertMessage,
-  type ProducerLimits,
-  timestampMillis,
-} from '../../../proxy/src/producer/conversion.ts';
-import { checkMessageKind, messageKindOf } from '../../../proxy/src/producer/message-kind.ts';
-import { containsControlCharacter, isJavaBlank } from '../../../proxy/src/producer/text-rules.ts';
+import { messageDraftOf, timestampMillis } from '../../../proxy/src/grpc/publish-codec.ts';
+import { statusFromError } from '../../../proxy/src/grpc/status.ts';
+import { convertMessage, type ProducerLimits } from '../../../proxy/src/producer/conversion.ts';
+import type { MessageDraft } from '../../../proxy/src/producer/message-draft.ts';
+import { EMPTY_DRAFT } from './drafts.ts';
 
 const limits: ProducerLimits = {
   maxBodyBytes: 1024,
@@ -21,29 +21,35 @@ const limits: ProducerLimits = {
   maxTransactionRecoveryMs: 60_000,
 };
 const NOW = 1_700_000_000_000;
-const context = { limits, producerGroup: 'topic-a', peer: '10.0.0.9:5555', now: NOW };
+const context = { limits, producerGroup: 'topic-a', remoteAddress: '10.0.0.9:5555', now: NOW };
 
-function message(system: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  return {
+/** A gRPC Message as decoded, its draft in the core's terms. */
+function message(system: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): MessageDraft {
+  return messageDraftOf({
     topic: { name: 'topic-a' },
     body: Buffer.from('hello'),
     systemProperties: { messageId: 'ID-1', ...system },
     ...extra,
-  };
+  });
 }
 
-function codeOf(run: () => unknown): number | undefined {
+/** The failure as the gRPC client sees it. */
+function statusOfFailure(run: () => unknown): { code: number; message: string } | undefined {
   try {
     run();
   } catch (error) {
-    if (error instanceof ProxyStatusError) return error.code;
+    if (error instanceof ProxyError) return statusFromError(error);
     throw error;
   }
   return undefined;
 }
 
+function codeOf(run: () => unknown): number | undefined {
+  return statusOfFailure(run)?.code;
+}
+
 describe('convertMessage', () => {
-  test('builds the stored properties of §12.1', () => {
+  test('builds the stored properties of a sent message', () => {
     const out = convertMessage(
       message(
         {
@@ -90,7 +96,7 @@ describe('convertMessage', () => {
     assert.equal(timed.properties.get('CHECK_IMMUNITY_TIME_IN_SECONDS'), '30');
   });
 
-  test('each §7 rule yields its Code, in the Java order', () => {
+  test('each validation rule yields its Code, in the Java order', () => {
     const cases: [Record<string, unknown>, Record<string, unknown>, number][] = [
       [{}, { body: Buffer.alloc(0) }, v2.Code.MESSAGE_BODY_EMPTY],
       [{}, { body: Buffer.alloc(1025) }, v2.Code.MESSAGE_BODY_TOO_LARGE],
@@ -125,6 +131,46 @@ describe('convertMessage', () => {
     assert.equal(
       codeOf(() => convertMessage(message({ tag: '|', messageGroup: ' ' }), context)),
       v2.Code.ILLEGAL_MESSAGE_TAG,
+    );
+    // An unknown enum value comes after the body checks and before the user properties.
+    assert.equal(
+      codeOf(() => convertMessage(message({ messageType: 17 }, { body: Buffer.alloc(0) }), context)),
+      v2.Code.MESSAGE_BODY_EMPTY,
+    );
+    assert.deepEqual(
+      statusOfFailure(() =>
+        convertMessage(
+          message({ messageType: 17, bodyEncoding: 5 }, { userProperties: { TAGS: 'x' } }),
+          context,
+        ),
+      ),
+      { code: v2.Code.BAD_REQUEST, message: 'unknown system_properties.message_type value 17' },
+    );
+    assert.deepEqual(
+      statusOfFailure(() => convertMessage(message({ bodyEncoding: 5 }), context)),
+      { code: v2.Code.BAD_REQUEST, message: 'unknown system_properties.body_encoding value 5' },
+    );
+  });
+
+  test('refusals carry the reason and the Java message', () => {
+    assert.throws(
+      () => convertMessage(message({ messageGroup: '12345678' }), context),
+      (error: unknown) =>
+        error instanceof ProxyError &&
+        error.reason === 'IllegalMessageGroup' &&
+        error.message === 'message group exceed the max size 8',
+    );
+    assert.throws(
+      () => convertMessage({ ...message(), type: { unrecognized: 'no such type' } }, context),
+      (error: unknown) =>
+        error instanceof ProxyError && error.reason === 'BadRequest' && error.message === 'no such type',
+    );
+    assert.throws(
+      () => convertMessage(message({ deliveryTimestamp: { seconds: 1, nanos: -1 } }), context),
+      (error: unknown) =>
+        error instanceof ProxyError &&
+        error.reason === 'IllegalDeliveryTime' &&
+        error.message === 'delivery_timestamp is not a valid timestamp after 1970',
     );
   });
 
@@ -163,6 +209,52 @@ describe('convertMessage', () => {
     assert.equal(timestampMillis({ seconds: 1, nanos: 1_000_000_000 }), undefined);
     assert.equal(timestampMillis({ seconds: 253_402_300_800 }), undefined);
     assert.equal(timestampMillis(null), undefined);
+  });
+});
+
+describe('messageDraftOf', () => {
+  test('decodes a gRPC Message into the core draft; absent fields are empty', () => {
+    const draft = messageDraftOf({
+      topic: { name: 't', resourceNamespace: 'ns' },
+      body: Buffer.from('b'),
+      systemProperties: {
+        messageId: 'M',
+        messageType: v2.MessageType.TRANSACTION,
+        bodyEncoding: v2.Encoding.GZIP,
+        deliveryTimestamp: { seconds: 1, nanos: 1_000_000_000 },
+        bornTimestamp: { seconds: 2, nanos: 3_000_000 },
+        orphanedTransactionRecoveryDuration: { seconds: 30 },
+        deliveryAttempt: 2,
+      },
+    });
+    assert.equal(draft.topic, 't');
+    assert.equal(draft.namespace, 'ns');
+    assert.equal(draft.type, 'TRANSACTION');
+    assert.equal(draft.bodyEncoding, 'GZIP');
+    assert.ok(Number.isNaN(draft.deliveryTime), 'an invalid delivery time stays visible as NaN');
+    assert.equal(draft.bornTimestamp, 2003);
+    assert.equal(draft.transactionRecoverySeconds, 30);
+    assert.equal(draft.deliveryAttempt, 2);
+    const bare = messageDraftOf({});
+    assert.deepEqual({ ...bare, body: [...bare.body] }, { ...EMPTY_DRAFT, body: [] });
+  });
+
+  test('every message type and encoding the proto defines is named; others are unrecognized', () => {
+    const numbers = <T>(values: Record<string, T | string>) =>
+      Object.values(values).filter((value): value is T => typeof value === 'number');
+    assert.equal(numbers(v2.MessageType).length, 7);
+    for (const value of numbers(v2.MessageType)) {
+      assert.equal(typeof messageDraftOf({ systemProperties: { messageType: value } }).type, 'string');
+    }
+    for (const value of numbers(v2.Encoding)) {
+      assert.equal(
+        typeof messageDraftOf({ systemProperties: { bodyEncoding: value } }).bodyEncoding,
+        'string',
+      );
+    }
+    assert.deepEqual(messageDraftOf({ systemProperties: { messageType: 1.5 as never } }).type, {
+      unrecognized: 'unknown system_properties.message_type value 1.5',
+    });
   });
 });
 
@@ -216,8 +308,9 @@ describe('message kind', () => {
     assert.throws(
       () => checkMessageKind('NORMAL', 'FIFO'),
       (error: unknown) =>
-        error instanceof ProxyStatusError &&
-        error.code === v2.Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE &&
+        error instanceof ProxyError &&
+        error.reason === 'MessageTypeConflict' &&
+        statusFromError(error).code === v2.Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE &&
         error.message ===
           'TopicMessageType validate failed, the expected type is NORMAL, but actual type is FIFO',
     );

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import { ProxyStatusError } from '../../../proxy/src/grpc/status.ts';
+import { ProxyError } from '../../../proxy/src/core/errors.ts';
+import { messageView } from '../../../proxy/src/core/message-view.ts';
+import { decodeTransactionId, encodeTransactionId } from '../../../proxy/src/core/transaction-id.ts';
+import { grpcMessageOf } from '../../../proxy/src/grpc/message-codec.ts';
+import { type apache, v2 } from '../../../proxy/src/grpc/protocol.ts';
+import { endTransactionInputOf } from '../../../proxy/src/grpc/publish-codec.ts';
+import { statusFromError } from '../../../proxy/src/grpc/status.ts';
 import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
-import {
-  decodeStoredMessage,
-  encodeStoredMessage,
-} from '../../../proxy/src/remoting/message/stored-message.ts';
-import type { OutboundTelemetryCommand } from '../../../proxy/src/session/telemetry-channel.ts';
-import { TransactionCheckRelay } from '../../../proxy/src/transaction/check-relay.ts';
-import { endTransactionSpec } from '../../../proxy/src/transaction/end-transaction.ts';
-import { grpcMessageOf } from '../../../proxy/src/transaction/message-view.ts';
-import { decodeTransactionId, encodeTransactionId } from '../../../proxy/src/transaction/transaction-id.ts';
+import { decodeStoredMessage } from '../../../proxy/src/remoting/message/stored-message.ts';
+import type { TransactionCheck } from '../../../proxy/src/session/client-channel.ts';
+import { brokerNameOf, TransactionCheckRelay } from '../../../proxy/src/transaction/check-relay.ts';
+import { endTransactionSpec, TransactionService } from '../../../proxy/src/transaction/end-transaction.ts';
+import { encodeStoredMessage } from '../../support/remoting/stored-message-encoder.ts';
 
 describe('transaction id', () => {
   test('property: round-trips any broker name, offsets and broker id', () => {
@@ -52,6 +53,13 @@ describe('transaction id', () => {
   });
 });
 
+type EndTransactionRequest = apache.rocketmq.v2.IEndTransactionRequest;
+/** A request as it may come off the wire: enum fields hold any number. */
+type WireRequest = Omit<EndTransactionRequest, 'resolution' | 'source'> & {
+  resolution?: number;
+  source?: number;
+};
+
 describe('EndTransaction request → END_TRANSACTION', () => {
   const id = encodeTransactionId({
     brokerName: 'broker-a',
@@ -61,13 +69,15 @@ describe('EndTransaction request → END_TRANSACTION', () => {
   });
 
   test('a check answer goes with fromTransactionCheck=true; producer group = topic', () => {
-    const { spec, brokerName } = endTransactionSpec({
-      topic: { name: 'tx-topic' },
-      messageId: 'U1',
-      transactionId: id,
-      resolution: v2.TransactionResolution.COMMIT,
-      source: v2.TransactionSource.SOURCE_SERVER_CHECK,
-    });
+    const { spec, brokerName } = endTransactionSpec(
+      endTransactionInputOf({
+        topic: { name: 'tx-topic' },
+        messageId: 'U1',
+        transactionId: id,
+        resolution: v2.TransactionResolution.COMMIT,
+        source: v2.TransactionSource.SOURCE_SERVER_CHECK,
+      }),
+    );
     assert.equal(brokerName, 'broker-a');
     assert.equal(spec.code, RequestCode.END_TRANSACTION);
     assert.equal(spec.expectsResponse, true);
@@ -87,14 +97,15 @@ describe('EndTransaction request → END_TRANSACTION', () => {
   });
 
   test('UNSPECIFIED resolution is UNKNOWN (oneway); bad input gets specific Codes', () => {
-    const unknown = endTransactionSpec({ topic: { name: 't' }, transactionId: id });
+    const unknown = endTransactionSpec(endTransactionInputOf({ topic: { name: 't' }, transactionId: id }));
     assert.equal(unknown.spec.expectsResponse, false);
     assert.equal(unknown.spec.extFields?.['fromTransactionCheck'], 'false');
-    const code = (request: object) => {
+    assert.equal(unknown.spec.extFields?.['msgId'], 'U1', 'no message id: the broker transaction id');
+    const code = (request: WireRequest) => {
       try {
-        endTransactionSpec(request);
+        endTransactionSpec(endTransactionInputOf(request as EndTransactionRequest));
       } catch (error) {
-        return error instanceof ProxyStatusError ? error.code : undefined;
+        return error instanceof ProxyError ? statusFromError(error).code : undefined;
       }
       return undefined;
     };
@@ -106,6 +117,59 @@ describe('EndTransaction request → END_TRANSACTION', () => {
       code({ topic: { name: 'RMQ_SYS_TRANS_HALF_TOPIC' }, transactionId: id }),
       v2.Code.ILLEGAL_TOPIC,
     );
+  });
+
+  test('refusals in order: topic, transaction id, resolution, source; unknown values keep their text', () => {
+    const refusal = (request: WireRequest) => {
+      try {
+        endTransactionSpec(endTransactionInputOf(request as EndTransactionRequest));
+      } catch (error) {
+        assert.ok(error instanceof ProxyError);
+        return { reason: error.reason, message: error.message };
+      }
+      return undefined;
+    };
+    assert.deepEqual(refusal({ topic: { name: ' ' }, transactionId: 'foreign', resolution: 3 }), {
+      reason: 'IllegalTopic',
+      message: 'The specified topic is blank',
+    });
+    assert.deepEqual(refusal({ topic: { name: 't' }, transactionId: '', resolution: 3 }), {
+      reason: 'InvalidTransactionId',
+      message: 'transaction id cannot be empty',
+    });
+    assert.deepEqual(refusal({ topic: { name: 't' }, transactionId: 'x', resolution: 3 }), {
+      reason: 'InvalidTransactionId',
+      message: 'transaction id "x" was not issued by a proxy of this kind',
+    });
+    assert.deepEqual(refusal({ topic: { name: 't' }, transactionId: id, resolution: 3, source: 7 }), {
+      reason: 'BadRequest',
+      message: 'unknown resolution value 3',
+    });
+    assert.deepEqual(refusal({ topic: { name: 't' }, transactionId: id, source: 7 }), {
+      reason: 'BadRequest',
+      message: 'unknown source value 7',
+    });
+  });
+
+  test('the service sends COMMIT two-way and UNKNOWN oneway, to the broker the id names', async () => {
+    const calls: string[] = [];
+    const service = new TransactionService({
+      pool: {
+        request: async (address, spec) => {
+          calls.push(`request ${address} ${spec.extFields?.['commitOrRollback']}`);
+          return { code: 0, language: 'JAVA', version: 0, opaque: 1, flag: 1 } as never;
+        },
+        oneway: async (address, spec) => {
+          calls.push(`oneway ${address} ${spec.extFields?.['commitOrRollback']}`);
+        },
+      },
+      routes: { brokerAddress: async (name) => `${name}:10911` },
+      timeoutMs: 1000,
+    });
+    const input = { topic: 't', transactionId: id, fromCheck: false, messageId: '' } as const;
+    await service.end({ ...input, resolution: 'COMMIT' });
+    await service.end({ ...input, resolution: 'UNKNOWN' });
+    assert.deepEqual(calls, ['request broker-a:10911 8', 'oneway broker-a:10911 0']);
   });
 });
 
@@ -133,20 +197,24 @@ function halfRecord() {
 }
 
 describe('broker check relay', () => {
-  test('converts the half message (§12.2) and delivers it with a transaction id of the check offsets', async () => {
-    const written: OutboundTelemetryCommand[] = [];
+  test('converts the half message and delivers it with a transaction id of the check offsets', async () => {
+    const written: TransactionCheck[] = [];
     let tries = 0;
     const relay = new TransactionCheckRelay({
       registry: {
-        telemetryChannelFor: (group) => {
+        channelFor: (group) => {
           assert.equal(group, 'tx-topic');
           tries++;
-          // The first stream is dead, the second takes the command.
+          // The first channel is dead, the second takes the check.
           return {
             clientId: `c${tries}`,
             channel: {
               isOpen: () => true,
-              send: (command) => (tries === 1 ? false : (written.push(command), true)),
+              checkTransaction: (check) => {
+                if (tries === 1) return false;
+                written.push(check);
+                return true;
+              },
             },
           };
         },
@@ -165,14 +233,15 @@ describe('broker check relay', () => {
     };
     assert.equal(await relay.handle(command as never, { address: '127.0.0.1:10911' }), undefined);
     assert.equal(written.length, 1);
-    const recovered = written[0]?.recoverOrphanedTransactionCommand;
+    const recovered = written[0];
     assert.deepEqual(decodeTransactionId(recovered?.transactionId ?? ''), {
       brokerName: 'broker-a',
       tranStateTableOffset: 44,
       commitLogOffset: 8800,
       brokerTransactionId: 'U9',
     });
-    const message = recovered?.message;
+    assert.equal(recovered?.message.kind, 'TRANSACTION');
+    const message = recovered === undefined ? undefined : grpcMessageOf(recovered.message);
     assert.equal(message?.topic?.name, 'tx-topic');
     assert.equal(message?.systemProperties?.messageId, 'U9');
     assert.equal(message?.systemProperties?.messageType, v2.MessageType.TRANSACTION);
@@ -185,9 +254,9 @@ describe('broker check relay', () => {
     );
   });
 
-  test('no producer stream: nothing is sent and nothing thrown', async () => {
+  test('no producer channel: nothing is sent and nothing thrown', async () => {
     const relay = new TransactionCheckRelay({
-      registry: { telemetryChannelFor: () => undefined },
+      registry: { channelFor: () => undefined },
       brokerNameOf: async () => 'broker-a',
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined },
     });
@@ -204,12 +273,34 @@ describe('broker check relay', () => {
     };
     assert.deepEqual(await relay.relay(check, 'x:1'), {
       delivered: false,
-      reason: 'no producer of group tx-topic has an open Telemetry stream',
+      reason: 'no producer of group tx-topic has an open channel',
     });
   });
 
-  test('grpcMessageOf: MD5 digest upper-case hex, delivery attempt, hosts', () => {
-    const message = grpcMessageOf(decodeStoredMessage(halfRecord()));
+  test('a check without a broker name takes it from the cluster map', async () => {
+    const routes = {
+      clusterInfo: async () =>
+        ({
+          brokers: new Map([
+            [
+              'broker-b',
+              {
+                brokerName: 'broker-b',
+                brokerAddrs: new Map([
+                  [0, '10.0.0.2:10911'],
+                  [1, '10.0.0.3:10911'],
+                ]),
+              },
+            ],
+          ]),
+        }) as never,
+    };
+    assert.equal(await brokerNameOf(routes, '10.0.0.3:10911'), 'broker-b', 'slaves too');
+    assert.equal(await brokerNameOf(routes, '10.0.0.9:10911'), undefined);
+  });
+
+  test('grpcMessageOf(messageView): MD5 digest upper-case hex, delivery attempt, hosts', () => {
+    const message = grpcMessageOf(messageView(decodeStoredMessage(halfRecord()), Date.now()));
     // md5("half"), computed independently.
     assert.deepEqual(message.systemProperties?.bodyDigest, {
       type: v2.DigestType.MD5,
