@@ -36,7 +36,6 @@ export interface ProxyCoreOptions {
 }
 
 export interface ProxyCore {
-  readonly config: ProxyConfig;
   readonly logger: Logger;
   readonly clock: Clock | undefined;
   readonly pool: RemotingPool;
@@ -120,7 +119,7 @@ export function createProxyCore(
 
   const closers: (() => Promise<void>)[] = [];
 
-  // ---- producer and transaction services ----
+  // Publishing and transactions.
   const publisher = new Publisher({
     pool,
     routes,
@@ -134,7 +133,7 @@ export function createProxyCore(
   const checkRelay = createCheckRelay({ routes, registry, logger });
   pool.onRequest(RequestCode.CHECK_TRANSACTION_STATE, checkRelay.handle);
 
-  // ---- consumer services ----
+  // Consumption.
   const consumerLogger = logger.child({ component: 'consumer' });
   const consumerBroker = new ConsumerBroker({ pool, routes, timeoutMs, logger: consumerLogger });
   const renewer = new AutoRenewer({
@@ -178,7 +177,6 @@ export function createProxyCore(
 
   let closing: Promise<void> | undefined;
   return {
-    config,
     logger,
     clock: options.clock,
     pool,

@@ -28,14 +28,11 @@ export function createGrpcIngress(core: ProxyCore, options: GrpcIngressOptions):
   const { logger } = core;
   const nudge = new SettingsNudge({ registry: core.registry, clock: core.clock });
 
-  // ---- producer and transaction handlers ----
   const producer = createProducerHandlers({
     publisher: core.publisher,
     transactions: core.transactions,
     logger,
   });
-
-  // ---- consumer handlers ----
   const consumer = createConsumerHandlers({
     receiver: core.receiver,
     settler: core.settler,
