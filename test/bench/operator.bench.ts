@@ -25,7 +25,8 @@ import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { isNotFound, type KubeClient } from '../../operator/src/runtime/client.ts';
 import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { startControlPlane } from '../harness/kube/controlplane.ts';
-import { clientFor, createNamespace, eventually, installCrd, proxyObject } from '../operator/support.ts';
+import { clientFor, createNamespace, installCrd, proxyObject, WAIT_MS } from '../operator/support.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const N = Number(process.env['RMQP_BENCH_OPERATOR_N'] ?? 500);
 const STEADY_S = Number(process.env['RMQP_BENCH_OPERATOR_STEADY_S'] ?? 30);
@@ -34,7 +35,6 @@ const SINGLE_RUNS = 5;
 const CREATE_CONCURRENCY = 16;
 
 const log = (line: string) => process.stderr.write(`[bench-operator] ${line}\n`);
-const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const pid = operator.pid!;
-    await eventually('operator /readyz', async () =>
+    await eventually('operator /readyz', { timeoutMs: WAIT_MS }, async () =>
       (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.ok ? true : undefined,
     );
     const idle = procStats(pid);

@@ -24,31 +24,12 @@ import {
 } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
 import { KUBERNETES_VERSION, KWOK_POD_CIDR } from '../harness/kube/versions.ts';
+import { eventually } from '../support/wait.ts';
 
 /** A cold build of the binaries can take this long on 2 cores; warm start-up is seconds. */
 const SETUP_TIMEOUT_MS = 75 * 60_000;
-const WAIT_MS = 60_000;
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = WAIT_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
-    }
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 250));
-  }
-}
+/** How long a step waits for the control plane to converge. */
+const WAIT = { timeoutMs: 60_000, intervalMs: 250 };
 
 function isReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -121,7 +102,7 @@ describe('Kubernetes test control plane', { timeout: SETUP_TIMEOUT_MS + 5 * 60_0
     };
     await apps.createNamespacedDeployment({ namespace, body: deployment });
 
-    const available = await eventually('2 available replicas', async () => {
+    const available = await eventually('2 available replicas', WAIT, async () => {
       const current = await apps.readNamespacedDeployment({ name: 'smoke-web', namespace });
       return current.status?.availableReplicas === 2 ? current : undefined;
     });
@@ -139,7 +120,7 @@ describe('Kubernetes test control plane', { timeout: SETUP_TIMEOUT_MS + 5 * 60_0
     }
 
     await apps.deleteNamespacedDeployment({ name: 'smoke-web', namespace, propagationPolicy: 'Background' });
-    await eventually('the ReplicaSet and pods to be garbage-collected', async () => {
+    await eventually('the ReplicaSet and pods to be garbage-collected', WAIT, async () => {
       const replicaSets = await apps.listNamespacedReplicaSet({ namespace, labelSelector: 'app=smoke-web' });
       const remaining = await core.listNamespacedPod({ namespace, labelSelector: 'app=smoke-web' });
       return replicaSets.items.length === 0 && remaining.items.length === 0 ? true : undefined;
@@ -182,7 +163,7 @@ describe('Kubernetes test control plane', { timeout: SETUP_TIMEOUT_MS + 5 * 60_0
       },
     };
     await extensions.createCustomResourceDefinition({ body: crd });
-    await eventually('the CRD to be Established', async () => {
+    await eventually('the CRD to be Established', WAIT, async () => {
       const current = await extensions.readCustomResourceDefinition({ name: `widgets.${group}` });
       return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
         ? true
@@ -196,7 +177,7 @@ describe('Kubernetes test control plane', { timeout: SETUP_TIMEOUT_MS + 5 * 60_0
       spec: { min, max },
     });
     // The API may answer 404 for a few hundred ms after Established while discovery catches up.
-    await eventually('creating a valid Widget', () =>
+    await eventually('creating a valid Widget', WAIT, () =>
       custom.createNamespacedCustomObject({
         group,
         version: 'v1',

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
-import { clientFor, eventually, installCrd, SETUP_TIMEOUT_MS } from './support.ts';
+import { eventually } from '../support/wait.ts';
+import { clientFor, installCrd, SETUP_TIMEOUT_MS } from './support.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,10 +49,8 @@ describe('rocketmq-proxy-operator run', { timeout: SETUP_TIMEOUT_MS + 2 * 60_000
     child.stderr?.on('data', (d: Buffer) => (output += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      await eventually(
-        '/readyz 200',
-        async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined),
-        30_000,
+      await eventually('/readyz 200', { timeoutMs: 30_000 }, async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined,
       );
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(metrics, /rocketmq_proxy_operator_reconcile_total/);

@@ -18,14 +18,15 @@ import { issueCertificate } from '../../operator/src/resources/x509.ts';
 import { ContentType, isNotFound, type KubeClient } from '../../operator/src/runtime/client.ts';
 import { crdNameOf, type Kind, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
+import { eventually, sleep } from '../support/wait.ts';
 import {
   clientFor,
   createNamespace,
-  eventually,
   installCrd,
   proxyObject,
   runOperator,
   SETUP_TIMEOUT_MS,
+  WAIT_MS,
 } from './support.ts';
 
 interface Obj {
@@ -103,7 +104,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
   const condition = (proxy: RocketMQProxy, type: string) =>
     proxy.status?.conditions?.find((c) => c.type === type);
   const proxyWhere = (ns: string, name: string, what: string, ok: (p: RocketMQProxy) => boolean) =>
-    eventually(`${ns}/${name}: ${what}`, async () => {
+    eventually(`${ns}/${name}: ${what}`, { timeoutMs: WAIT_MS }, async () => {
       const p = await getProxy(ns, name);
       return ok(p) ? p : undefined;
     });
@@ -111,7 +112,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     await client.request('POST', resourcePath(Kinds.CustomResourceDefinition), {
       body: minimalCrd(kind, statusSubresource),
     });
-    await eventually(`${kind.kind} served`, async () =>
+    await eventually(`${kind.kind} served`, { timeoutMs: WAIT_MS }, async () =>
       (await client.request('GET', resourcePath(kind, 'default'))) ? true : undefined,
     );
   };
@@ -159,7 +160,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     type PodMonitor = Obj & {
       spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: unknown[] };
     };
-    const podMonitor = await eventually<PodMonitor>('PodMonitor mon/a', () =>
+    const podMonitor = await eventually<PodMonitor>('PodMonitor mon/a', { timeoutMs: WAIT_MS }, () =>
       tryGet<PodMonitor>(Kinds.PodMonitor, 'mon', 'a'),
     );
     const owner = podMonitor.metadata.ownerReferences?.find((ref) => ref.controller);
@@ -175,7 +176,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     assert.deepEqual(podMonitor.spec.podMetricsEndpoints, [
       { port: 'admin', path: '/metrics', interval: '30s', scheme: 'http' },
     ]);
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
+    await sleep(1000);
     assert.equal(
       await tryGet(Kinds.PodMonitor, 'mon', 'off'),
       undefined,
@@ -184,7 +185,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
 
     // A user deleting it gets it back (our labelled PodMonitors are watched).
     await client.request('DELETE', resourcePath(Kinds.PodMonitor, 'mon', 'a'));
-    await eventually('PodMonitor mon/a re-created', async () => {
+    await eventually('PodMonitor mon/a re-created', { timeoutMs: WAIT_MS }, async () => {
       const again = await tryGet(Kinds.PodMonitor, 'mon', 'a');
       return again && again.metadata.uid !== podMonitor.metadata.uid ? again : undefined;
     });
@@ -193,7 +194,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
       body: { spec: { monitoring: { podMonitor: false } } },
       contentType: ContentType.MERGE_PATCH,
     });
-    await eventually('PodMonitor mon/a deleted', async () =>
+    await eventually('PodMonitor mon/a deleted', { timeoutMs: WAIT_MS }, async () =>
       (await tryGet(Kinds.PodMonitor, 'mon', 'a')) === undefined ? true : undefined,
     );
   });
@@ -211,7 +212,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
     assert.equal(await tryGet(Kinds.Deployment, 'cm', 'c'), undefined, 'no pods that could not start');
 
     await installOptionalCrd(Kinds.Certificate, true);
-    const certificate = await eventually('Certificate cm/c', () =>
+    const certificate = await eventually('Certificate cm/c', { timeoutMs: WAIT_MS }, () =>
       tryGet<Obj & { spec: CertificateSpec }>(Kinds.Certificate, 'cm', 'c'),
     );
     const proxy = await getProxy('cm', 'c');
@@ -321,10 +322,14 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
 
     // cert-manager renews: the new Secret content rolls the pods and the status follows.
     const second = await issue(80 * 86_400_000, '2099-02-01T00:00:00Z');
-    await eventually('pod template carries the renewed certificate hash', async () => {
-      const d = await tryGet<Deploy>(Kinds.Deployment, 'cm', 'c');
-      return d?.spec.template.metadata.annotations[PodAnnotation.CERT_HASH] === second.hash ? d : undefined;
-    });
+    await eventually(
+      'pod template carries the renewed certificate hash',
+      { timeoutMs: WAIT_MS },
+      async () => {
+        const d = await tryGet<Deploy>(Kinds.Deployment, 'cm', 'c');
+        return d?.spec.template.metadata.annotations[PodAnnotation.CERT_HASH] === second.hash ? d : undefined;
+      },
+    );
     await proxyWhere(
       'cm',
       'c',
@@ -337,7 +342,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
       body: { spec: { tls: { source: 'Operator', issuerRef: null } } },
       contentType: ContentType.MERGE_PATCH,
     });
-    await eventually('Certificate cm/c deleted', async () =>
+    await eventually('Certificate cm/c deleted', { timeoutMs: WAIT_MS }, async () =>
       (await tryGet(Kinds.Certificate, 'cm', 'c')) === undefined ? true : undefined,
     );
     await proxyWhere('cm', 'c', 'operator CA in use', (p) => p.status?.tls?.caSecretName === 'c-ca');
@@ -356,7 +361,7 @@ describe('optional integrations on a real API server', { timeout: SETUP_TIMEOUT_
         body: { metadata: { annotations: { poke: value } } },
         contentType: ContentType.MERGE_PATCH,
       });
-      await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
+      await sleep(1000);
     }
     const after = await tryGet(Kinds.Secret, 'v6', 'six-tls');
     assert.equal(

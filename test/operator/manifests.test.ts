@@ -19,7 +19,8 @@ import {
 } from '../../operator/src/runtime/client.ts';
 import { type Kind, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
-import { clientFor, createNamespace, eventually, installCrd, quietLog, SETUP_TIMEOUT_MS } from './support.ts';
+import { eventually } from '../support/wait.ts';
+import { clientFor, createNamespace, installCrd, quietLog, SETUP_TIMEOUT_MS } from './support.ts';
 
 interface Doc {
   apiVersion: string;
@@ -125,17 +126,13 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
     await createNamespace(admin, 'samples');
     const [sample] = docs('manifests/samples/minimal.yaml');
     await applyDoc(admin, { ...sample!, metadata: { ...sample!.metadata, namespace: 'samples' } });
-    await eventually(
-      'the sample Ready',
-      async () => {
-        const p = await admin.request<RocketMQProxy>(
-          'GET',
-          resourcePath(Kinds.RocketMQProxy, 'samples', 'proxy'),
-        );
-        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
-      },
-      90_000,
-    );
+    await eventually('the sample Ready', { timeoutMs: 90_000 }, async () => {
+      const p = await admin.request<RocketMQProxy>(
+        'GET',
+        resourcePath(Kinds.RocketMQProxy, 'samples', 'proxy'),
+      );
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    });
     const lease = await admin.request<{ spec: { holderIdentity: string } }>(
       'GET',
       resourcePath(Kinds.Lease, 'rmqproxy-system', 'rocketmq-proxy-operator'),
@@ -194,17 +191,13 @@ describe('install manifests', { timeout: SETUP_TIMEOUT_MS + 5 * 60_000 }, () => 
     });
     const [sample] = docs('manifests/samples/minimal.yaml');
     await applyDoc(admin, { ...sample!, metadata: { ...sample!.metadata, namespace: 'rocketmq' } });
-    await eventually(
-      'the sample Ready in rocketmq',
-      async () => {
-        const p = await admin.request<RocketMQProxy>(
-          'GET',
-          resourcePath(Kinds.RocketMQProxy, 'rocketmq', 'proxy'),
-        );
-        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
-      },
-      90_000,
-    );
+    await eventually('the sample Ready in rocketmq', { timeoutMs: 90_000 }, async () => {
+      const p = await admin.request<RocketMQProxy>(
+        'GET',
+        resourcePath(Kinds.RocketMQProxy, 'rocketmq', 'proxy'),
+      );
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    });
     assert.equal(
       (await operator.metrics.reconciles.get()).values.find((v) => v.labels['result'] === 'error')?.value ??
         0,

@@ -15,15 +15,16 @@ import type { RunningOperator } from '../../operator/src/operator.ts';
 import { ContentType, isNotFound, KubeApiError, type KubeClient } from '../../operator/src/runtime/client.ts';
 import { resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
+import { eventually, sleep } from '../support/wait.ts';
 import { type RestartedProcess, restartComponent } from './restart.ts';
 import {
   clientFor,
   createNamespace,
-  eventually,
   installCrd,
   proxyObject,
   runOperator,
   SETUP_TIMEOUT_MS,
+  WAIT_MS,
 } from './support.ts';
 
 interface Obj {
@@ -83,19 +84,15 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
   const condition = (proxy: RocketMQProxy, type: string) =>
     proxy.status?.conditions?.find((c) => c.type === type);
   const readyProxy = (ns: string, name: string, replicas: number, timeoutMs = 90_000) =>
-    eventually(
-      `${ns}/${name} Ready with ${replicas} replicas`,
-      async () => {
-        const p = await getProxy(ns, name);
-        const ready = condition(p, 'Ready');
-        return ready?.status === 'True' &&
-          p.status?.readyReplicas === replicas &&
-          p.status?.observedGeneration === p.metadata.generation
-          ? p
-          : undefined;
-      },
-      timeoutMs,
-    );
+    eventually(`${ns}/${name} Ready with ${replicas} replicas`, { timeoutMs }, async () => {
+      const p = await getProxy(ns, name);
+      const ready = condition(p, 'Ready');
+      return ready?.status === 'True' &&
+        p.status?.readyReplicas === replicas &&
+        p.status?.observedGeneration === p.metadata.generation
+        ? p
+        : undefined;
+    });
   const replicaSets = async (ns: string) =>
     (
       await client.request<{ items: Obj[] }>(
@@ -199,14 +196,14 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     assert.equal(await rsCount(), 1, 'no new ReplicaSet: no rolling update');
 
     await patchSpec(ns, 'u', { spec: { podDisruptionBudget: { maxUnavailable: 2 } } });
-    await eventually('PDB maxUnavailable 2', async () => {
+    await eventually('PDB maxUnavailable 2', { timeoutMs: WAIT_MS }, async () => {
       const pdb = await get(Kinds.PodDisruptionBudget, ns, 'u');
       return pdb.spec?.['maxUnavailable'] === 2 ? true : undefined;
     });
     assert.equal(await rsCount(), 1, 'a PDB change does not roll the pods');
 
     await patchSpec(ns, 'u', { spec: { image: 'example.invalid/rocketmq-proxy:2' } });
-    const rolled = await eventually('the image rollout to finish', async () => {
+    const rolled = await eventually('the image rollout to finish', { timeoutMs: WAIT_MS }, async () => {
       const p = await getProxy(ns, 'u');
       return p.status?.currentImage === 'example.invalid/rocketmq-proxy:2' &&
         condition(p, 'Ready')?.status === 'True'
@@ -219,7 +216,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     const hashBefore = deployment.spec?.template?.metadata?.annotations?.[PodAnnotation.CONFIG_HASH];
 
     await patchSpec(ns, 'u', { spec: { config: { 'log.level': 'debug' } } });
-    await eventually('the config rollout', async () => {
+    await eventually('the config rollout', { timeoutMs: WAIT_MS }, async () => {
       const d = await get(Kinds.Deployment, ns, 'u');
       const hash = d.spec?.template?.metadata?.annotations?.[PodAnnotation.CONFIG_HASH];
       return hash && hash !== hashBefore ? true : undefined;
@@ -240,13 +237,15 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
       while (watching) {
         const d = await get(Kinds.Deployment, ns, 'a');
         lowest = Math.min(lowest, d.spec?.replicas ?? 0);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     })();
     await patchSpec(ns, 'a', {
       spec: { replicas: null, autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 5 } },
     });
-    const hpa = await eventually('the HPA', () => tryGet<Obj>(Kinds.HorizontalPodAutoscaler, ns, 'a'));
+    const hpa = await eventually('the HPA', { timeoutMs: WAIT_MS }, () =>
+      tryGet<Obj>(Kinds.HorizontalPodAutoscaler, ns, 'a'),
+    );
     assert.equal(hpa.spec?.['minReplicas'], 3);
     assert.equal(
       (hpa.spec?.['scaleTargetRef'] as Record<string, string> | undefined)?.['kind'],
@@ -259,7 +258,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     assert.equal(lowest, 2, 'spec.replicas never dropped while ownership moved to the HPA');
 
     await patchSpec(ns, 'a', { spec: { autoscaling: { enabled: false }, replicas: 2 } });
-    await eventually('the HPA to be deleted', async () =>
+    await eventually('the HPA to be deleted', { timeoutMs: WAIT_MS }, async () =>
       (await tryGet(Kinds.HorizontalPodAutoscaler, ns, 'a')) === undefined ? true : undefined,
     );
     await readyProxy(ns, 'a', 2);
@@ -336,7 +335,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
   test('a spec the proxy would refuse, or Local mode: Degraded with a reason, nothing half-applied', async () => {
     const ns = await newNamespace();
     await create(ns, 'c', spec({ config: { 'limits.maxBodyBytes': 64 * 1024 * 1024 } }));
-    const degraded = await eventually('Degraded InvalidConfig', async () => {
+    const degraded = await eventually('Degraded InvalidConfig', { timeoutMs: WAIT_MS }, async () => {
       const p = await getProxy(ns, 'c');
       return condition(p, 'Degraded')?.reason === 'InvalidConfig' ? p : undefined;
     });
@@ -344,7 +343,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     assert.match(condition(degraded, 'Degraded')?.message ?? '', /limits\.maxBodyBytes/);
     assert.equal(await tryGet(Kinds.Deployment, ns, 'c'), undefined, 'no children for an invalid spec');
     assert.equal(await tryGet(Kinds.ConfigMap, ns, 'c-config'), undefined);
-    await eventually('a Warning Event InvalidConfig', async () => {
+    await eventually('a Warning Event InvalidConfig', { timeoutMs: WAIT_MS }, async () => {
       const events = await client.request<{
         items: { reason?: string; type?: string; regarding?: { name?: string } }[];
       }>('GET', resourcePath(Kinds.Event, ns));
@@ -356,7 +355,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     });
 
     await create(ns, 'l', spec({ mode: 'Local' }));
-    await eventually('Degraded LocalModeUnsupported', async () => {
+    await eventually('Degraded LocalModeUnsupported', { timeoutMs: WAIT_MS }, async () => {
       const p = await getProxy(ns, 'l');
       return condition(p, 'Degraded')?.reason === 'LocalModeUnsupported' ? true : undefined;
     });
@@ -388,7 +387,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     await create(ns, 'd', spec());
     await readyProxy(ns, 'd', 2);
     await client.request('DELETE', resourcePath(Kinds.RocketMQProxy, ns, 'd'));
-    await eventually('children gone', async () => {
+    await eventually('children gone', { timeoutMs: WAIT_MS }, async () => {
       const left = await Promise.all([
         tryGet(Kinds.Deployment, ns, 'd'),
         tryGet(Kinds.Service, ns, 'd'),
@@ -407,7 +406,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     await create(ns, 'r', spec({ replicas: 3 }));
     await readyProxy(ns, 'r', 3);
     await patchSpec(ns, 'r', { spec: { image: 'example.invalid/rocketmq-proxy:3' } });
-    await eventually('the rollout to start', async () =>
+    await eventually('the rollout to start', { timeoutMs: WAIT_MS }, async () =>
       (await get(Kinds.Deployment, ns, 'r')).spec?.template?.spec?.containers[0]?.image ===
       'example.invalid/rocketmq-proxy:3'
         ? true
@@ -415,7 +414,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     );
     await operator.stop();
     await patchSpec(ns, 'r', { spec: { replicas: 4 } });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     assert.equal(
       (await get(Kinds.Deployment, ns, 'r')).spec?.replicas,
       3,
@@ -445,7 +444,7 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     assert.equal((await getProxy(ns, 'k')).status?.configHash, 'forced-by-test');
     // The operator's own next pass restores the truth (level-based).
     await patchSpec(ns, 'k', { metadata: { annotations: { touched: 'again' } } });
-    await eventually('the real config hash back', async () =>
+    await eventually('the real config hash back', { timeoutMs: WAIT_MS }, async () =>
       (await getProxy(ns, 'k')).status?.configHash !== 'forced-by-test' ? true : undefined,
     );
   });
@@ -459,22 +458,22 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
       PodAnnotation.CERT_HASH
     ];
     assert.ok(firstHash);
-    const renewed = await eventually(
-      'a renewed certificate',
-      async () => {
-        const s = await get(Kinds.Secret, ns, 't-tls');
-        return s.data?.['tls.crt'] !== firstSecret.data?.['tls.crt'] ? s : undefined;
-      },
-      40_000,
-    );
-    assert.equal(renewed.data?.['ca.crt'], firstSecret.data?.['ca.crt'], 'same CA');
-    await eventually('the pod template to carry the new certificate hash', async () => {
-      const hash = (await get(Kinds.Deployment, ns, 't')).spec?.template?.metadata?.annotations?.[
-        PodAnnotation.CERT_HASH
-      ];
-      return hash && hash !== firstHash ? true : undefined;
+    const renewed = await eventually('a renewed certificate', { timeoutMs: 40_000 }, async () => {
+      const s = await get(Kinds.Secret, ns, 't-tls');
+      return s.data?.['tls.crt'] !== firstSecret.data?.['tls.crt'] ? s : undefined;
     });
-    await eventually('status.tls.notAfter to move later', async () => {
+    assert.equal(renewed.data?.['ca.crt'], firstSecret.data?.['ca.crt'], 'same CA');
+    await eventually(
+      'the pod template to carry the new certificate hash',
+      { timeoutMs: WAIT_MS },
+      async () => {
+        const hash = (await get(Kinds.Deployment, ns, 't')).spec?.template?.metadata?.annotations?.[
+          PodAnnotation.CERT_HASH
+        ];
+        return hash && hash !== firstHash ? true : undefined;
+      },
+    );
+    await eventually('status.tls.notAfter to move later', { timeoutMs: WAIT_MS }, async () => {
       const p = await getProxy(ns, 't');
       return Date.parse(p.status?.tls?.notAfter ?? '') > Date.parse(first.status?.tls?.notAfter ?? '')
         ? true
@@ -493,18 +492,14 @@ describe('RocketMQProxy operator on a real API server', { timeout: SETUP_TIMEOUT
     );
     restartedApiserver = await restartComponent(kube.dir, 'kube-apiserver', async () => {
       // While it is down, nothing can be written; the informers are retrying with backoff.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
     });
-    await eventually(
-      'the API server to answer again',
-      async () => ((await client.request('GET', '/version')) ? true : undefined),
-      90_000,
+    await eventually('the API server to answer again', { timeoutMs: 90_000 }, async () =>
+      (await client.request('GET', '/version')) ? true : undefined,
     );
     // Right after start the apiserver answers 503 until the CRD paths are installed again.
-    await eventually(
-      'the RocketMQProxy API to be served again',
-      () => patchSpec(ns, 'x', { spec: { replicas: 2 } }),
-      60_000,
+    await eventually('the RocketMQProxy API to be served again', { timeoutMs: 60_000 }, () =>
+      patchSpec(ns, 'x', { spec: { replicas: 2 } }),
     );
     await readyProxy(ns, 'x', 2, 120_000);
     const restartsAfter = (await operator.metrics.watchRestarts.get()).values.reduce(

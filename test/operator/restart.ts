@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../support/wait.ts';
 
 export interface RestartedProcess {
   pid: number;
@@ -38,7 +39,7 @@ async function waitGone(pid: number, timeoutMs: number): Promise<void> {
       process.kill(pid, 'SIGKILL');
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -70,7 +71,7 @@ export async function restartComponent(
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      await Promise.race([exited, sleep(10_000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };

@@ -5,31 +5,14 @@ import { buildCrd } from '../../operator/src/api/crd.ts';
 import type { RocketMQProxySpec } from '../../operator/src/api/types.ts';
 import { Kinds } from '../../operator/src/controllers/kinds.ts';
 import { type RunningOperator, startOperator } from '../../operator/src/operator.ts';
-import { issueCertificate, type KeyPairPem } from '../../operator/src/resources/x509.ts';
 import { ContentType, HttpsKubeClient, type KubeClient } from '../../operator/src/runtime/client.ts';
 import { resourcePath } from '../../operator/src/runtime/kinds.ts';
+import { eventually } from '../support/wait.ts';
 
 export const SETUP_TIMEOUT_MS = 75 * 60_000;
 
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
-  }
-}
+/** How long a step waits for the cluster to converge unless it says otherwise. */
+export const WAIT_MS = 60_000;
 
 export function clientFor(kubeconfigPath: string): KubeClient {
   const config = new KubeConfig();
@@ -43,7 +26,7 @@ export async function installCrd(client: KubeClient): Promise<void> {
     contentType: ContentType.APPLY_PATCH,
     query: { fieldManager: 'rmqp-tests', force: true },
   });
-  await eventually('the CRD to be Established and served', async () => {
+  await eventually('the CRD to be Established and served', { timeoutMs: WAIT_MS }, async () => {
     const crd = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
       'GET',
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`,
@@ -59,7 +42,7 @@ export async function createNamespace(client: KubeClient, name: string): Promise
   await client.request('POST', '/api/v1/namespaces', {
     body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
   });
-  await eventually(`the default ServiceAccount in ${name}`, async () =>
+  await eventually(`the default ServiceAccount in ${name}`, { timeoutMs: WAIT_MS }, async () =>
     (await client.request('GET', `/api/v1/namespaces/${name}/serviceaccounts/default`)) ? true : undefined,
   );
 }
@@ -97,25 +80,4 @@ export function runOperator(
     workers: 4,
     ...(extra.now ? { now: extra.now } : {}),
   });
-}
-
-/** A CA and a serving certificate for 127.0.0.1/localhost, valid for an hour. */
-export function loopbackCertificate(commonName = 'test'): { ca: KeyPairPem; server: KeyPairPem } {
-  const now = Date.now();
-  const ca = issueCertificate({
-    commonName: `${commonName} CA`,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 3_600_000),
-    isCa: true,
-  });
-  const server = issueCertificate({
-    commonName,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 3_600_000),
-    isCa: false,
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    issuer: ca,
-  });
-  return { ca, server };
 }

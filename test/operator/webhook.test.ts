@@ -16,14 +16,9 @@ import { CoreKinds, resourcePath } from '../../operator/src/runtime/kinds.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
 import type { CachedKind } from '../../operator/src/runtime/source.ts';
 import { type ControlPlane, startControlPlane } from '../harness/kube/controlplane.ts';
-import {
-  clientFor,
-  createNamespace,
-  eventually,
-  loopbackCertificate,
-  quietLog,
-  SETUP_TIMEOUT_MS,
-} from './support.ts';
+import { loopbackCertificate } from '../support/certificates.ts';
+import { eventually } from '../support/wait.ts';
+import { clientFor, createNamespace, quietLog, SETUP_TIMEOUT_MS, WAIT_MS } from './support.ts';
 
 const NS = `hook-${randomBytes(2).toString('hex')}`;
 const HOOK = 'rmqp-test-label-configmaps';
@@ -78,7 +73,7 @@ describe('the manager webhook server behind a real API server', {
 
   /** Creates ConfigMaps until one comes back mutated (a new webhook configuration takes a moment to load). */
   const mutatedConfigMap = (expected: string) =>
-    eventually(`a ConfigMap mutated by the webhook (${expected})`, async () => {
+    eventually(`a ConfigMap mutated by the webhook (${expected})`, { timeoutMs: WAIT_MS }, async () => {
       const created = await client.request<ConfigMap>('POST', resourcePath(CoreKinds.ConfigMap, NS), {
         body: {
           apiVersion: 'v1',
@@ -131,7 +126,9 @@ describe('the manager webhook server behind a real API server', {
     const port = manager.webhooks!.port!;
     const applied = await manager.applier.apply(hookConfiguration(first.ca.certPem, port));
     assert.equal(applied.metadata.name, HOOK);
-    await eventually('the configuration in the cache', async () => hooks.get(undefined, HOOK));
+    await eventually('the configuration in the cache', { timeoutMs: WAIT_MS }, async () =>
+      hooks.get(undefined, HOOK),
+    );
     assert.deepEqual(watched, [`added:${HOOK}`]);
     const fetched = await client.request<KubeObject>(
       'GET',
@@ -154,7 +151,7 @@ describe('the manager webhook server behind a real API server', {
     manager.webhooks!.setCertificate({ cert: second.server.certPem, key: second.server.keyPem });
     stamp = 'certificate-2';
     await manager.applier.apply(hookConfiguration(second.ca.certPem, manager.webhooks!.port!));
-    await eventually('the cache to see the new caBundle', async () =>
+    await eventually('the cache to see the new caBundle', { timeoutMs: WAIT_MS }, async () =>
       watched.includes(`updated:${HOOK}`) ? true : undefined,
     );
     const mutated = await mutatedConfigMap('certificate-2');

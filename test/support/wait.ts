@@ -1,6 +1,7 @@
 /**
  * Waiting in tests and in the harness: a fixed pause, a deadline on one promise, polling until a probe
- * answers, and polling a peer's readiness until it answers, the deadline passes or the peer exits.
+ * answers, waiting for a condition on in-process state, and polling a peer's readiness until it answers,
+ * the deadline passes or the peer exits.
  */
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -37,6 +38,32 @@ export function eventually<T>(
     intervalMs: options.intervalMs ?? 200,
     timedOut: `timed out after ${options.timeoutMs} ms waiting for ${what}`,
   });
+}
+
+export interface UntilOptions {
+  /** Default 5 s. */
+  timeoutMs?: number | undefined;
+  /** The pause between checks; default 2 ms. */
+  intervalMs?: number | undefined;
+}
+
+/**
+ * Waits until the synchronous `condition` holds: for state of this process (a counter, a flag a callback
+ * set) that the pending promise, I/O and timer callbacks change, so it is checked at once and then every few
+ * milliseconds. Throws, naming `what`, when it still does not hold after the timeout; what `condition` throws
+ * ends the wait at once. For a probe that asks over the network, use `eventually`.
+ */
+export async function until(
+  what: string,
+  condition: () => boolean,
+  options: UntilOptions = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(options.intervalMs ?? 2);
+  }
 }
 
 /** A harness peer: a named child process (the harness's ManagedProcess fits). */

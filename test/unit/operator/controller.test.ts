@@ -12,7 +12,8 @@ import type { KubeObject } from '../../../operator/src/runtime/informer.ts';
 import type { Kind } from '../../../operator/src/runtime/kinds.ts';
 import { ControllerMetrics } from '../../../operator/src/runtime/metrics.ts';
 import { WorkQueue } from '../../../operator/src/runtime/queue.ts';
-import { FakeCachedKind, FakeTimers, until } from './fakes.ts';
+import { until } from '../../support/wait.ts';
+import { FakeCachedKind, FakeTimers } from './fakes.ts';
 
 const Widget: Kind = { apiVersion: 'example.com/v1', kind: 'Widget', plural: 'widgets' };
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -91,19 +92,19 @@ describe('Controller', () => {
     });
     controller.start();
     queue.add('ns/w');
-    await until(() => reconciler.calls.length === 1);
-    await until(() => queue.failures('ns/w') === 1);
+    await until('the first reconcile', () => reconciler.calls.length === 1);
+    await until('the failure to be counted', () => queue.failures('ns/w') === 1);
     timers.advance(99);
     await new Promise((r) => setImmediate(r));
     assert.equal(reconciler.calls.length, 1, 'not before the backoff');
     timers.advance(1);
-    await until(() => reconciler.calls.length === 2);
-    await until(() => queue.failures('ns/w') === 0);
+    await until('the retry after the backoff', () => reconciler.calls.length === 2);
+    await until('the failure count back to 0', () => queue.failures('ns/w') === 0);
     timers.advance(4999);
     await new Promise((r) => setImmediate(r));
     assert.equal(reconciler.calls.length, 2);
     timers.advance(1);
-    await until(() => reconciler.calls.length === 3);
+    await until('the requeue after 5 s', () => reconciler.calls.length === 3);
     await controller.stop();
     assert.deepEqual(await counted(metrics), { error: 1, waiting: 1, success: 1 });
   });
@@ -132,12 +133,12 @@ describe('Controller', () => {
     });
     controller.start();
     controller.queue.add('ns/w');
-    await until(() => running === 1);
+    await until('the first reconcile to start', () => running === 1);
     controller.queue.add('ns/w'); // while it runs: comes back after, not in parallel
     await new Promise((r) => setImmediate(r));
     assert.equal(most, 1);
     release();
-    await until(() => reconciler.calls.length === 2 && running === 1);
+    await until('the second reconcile to start', () => reconciler.calls.length === 2 && running === 1);
     const stopped = controller.stop();
     let done = false;
     void stopped.then(() => {

@@ -75,12 +75,3 @@ export class RecordingEvents implements EventRecorder {
     this.recorded.push({ type, reason, note });
   }
 }
-
-/** Lets queued promise callbacks and I/O callbacks run until `done` holds (or fails after `ms`). */
-export async function until(done: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolvePromise) => setImmediate(resolvePromise));
-  }
-}

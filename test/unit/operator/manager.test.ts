@@ -11,7 +11,8 @@ import type { KubeClient, RequestInit, WatchEvent } from '../../../operator/src/
 import { Controller } from '../../../operator/src/runtime/controller.ts';
 import { CoreKinds, KindRegistry, resourcePath } from '../../../operator/src/runtime/kinds.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
-import { loopbackCertificate } from '../../operator/support.ts';
+import { loopbackCertificate } from '../../support/certificates.ts';
+import { sleep, until } from '../../support/wait.ts';
 
 /** Lists answer once `release` is called; watches wait for their abort; writes are recorded. */
 class GatedClient implements KubeClient {
@@ -101,8 +102,7 @@ describe('Manager', () => {
     controller.queue.add('ns/a');
 
     const started = manager.start();
-    for (let i = 0; i < 100 && manager.httpPort === undefined; i++)
-      await new Promise((r) => setTimeout(r, 5));
+    await until('the health port', () => manager.httpPort !== undefined);
     const port = manager.httpPort!;
     assert.equal((await get(port, '/healthz')).status, 200);
     assert.deepEqual(await get(port, '/readyz'), { status: 503, body: 'informers not synced\n' });
@@ -116,7 +116,7 @@ describe('Manager', () => {
     client.release();
     await started;
     assert.equal((await get(port, '/readyz')).status, 200);
-    for (let i = 0; i < 100 && reconciles === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await until('a reconcile after the sync', () => reconciles > 0);
     assert.equal(reconciles, 1);
     const metrics = await get(port, '/metrics');
     assert.match(metrics.body, /test_operator_reconcile_total\{result="success"\} 1/);
@@ -125,7 +125,7 @@ describe('Manager', () => {
 
     await Promise.all([manager.stop(), manager.stop()]);
     controller.queue.add('ns/b');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     assert.equal(reconciles, 1, 'the controller stopped');
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the health port is closed');
     await assert.rejects(webhookAnswers(manager.webhooks!.port!, ca.certPem), 'the webhook port is closed');

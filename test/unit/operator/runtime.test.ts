@@ -8,6 +8,7 @@ import { KubeApiError, type KubeClient, type WatchEvent } from '../../../operato
 import { Informer, type KubeObject } from '../../../operator/src/runtime/informer.ts';
 import { CoreKinds } from '../../../operator/src/runtime/kinds.ts';
 import { WorkQueue } from '../../../operator/src/runtime/queue.ts';
+import { until } from '../../support/wait.ts';
 import { FakeTimers } from './fakes.ts';
 
 describe('WorkQueue', () => {
@@ -108,7 +109,7 @@ describe('Informer', () => {
     });
     informer.start();
     await informer.synced;
-    for (let i = 0; i < 50 && client.watchQueries.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    await until('the third watch', () => client.watchQueries.length >= 3);
     await informer.stop();
     assert.deepEqual(seen, ['added:a', 'added:b', 'updated:a', 'added:c', 'deleted:b']);
     assert.deepEqual(

@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { AdmissionRequest, AdmissionReview } from '../../../operator/src/runtime/admission.ts';
 import { WebhookServer } from '../../../operator/src/runtime/webhook-server.ts';
-import { loopbackCertificate } from '../../operator/support.ts';
+import { loopbackCertificate } from '../../support/certificates.ts';
 
 interface Answer {
   status: number;

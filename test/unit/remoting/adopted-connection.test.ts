@@ -18,6 +18,7 @@ import {
 } from '../../../proxy/src/remoting/connection.ts';
 import { RemotingError, type RemotingErrorCode } from '../../../proxy/src/remoting/errors.ts';
 import { decodeFrame, encodeFrame, FrameReader } from '../../../proxy/src/remoting/frame.ts';
+import { until } from '../../support/wait.ts';
 
 /** A net.Server on 127.0.0.1 whose accepted sockets become adopted connections. */
 async function listen(t: TestContext, options: ProtocolOptions = {}, serverOptions: ServerOpts = {}) {
@@ -80,14 +81,6 @@ function recordingLogger(): RemotingLogger & { messages: string[] } {
 function gate(): { promise: Promise<void>; open: () => void } {
   const { promise, resolve } = Promise.withResolvers<void>();
   return { promise, open: () => resolve() };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 /** A raw TCP peer speaking frames by hand, for behaviour a well-behaved connection never shows. */
@@ -163,7 +156,7 @@ describe('an adopted connection', () => {
       client.destroy();
       adopted?.destroy();
     });
-    await until(() => adopted !== undefined, 'the adopt');
+    await until('the adopt', () => adopted !== undefined);
     assert.match(adopted!.address, /^\[::1\]:\d+$/);
     assert.equal(parseAddress(adopted!.address).host, '::1');
   });
@@ -197,7 +190,7 @@ describe('an adopted connection', () => {
     const socket = connect({ host: '127.0.0.1', port: address.port });
     socket.on('error', () => {});
     t.after(() => socket.destroy());
-    await until(() => adopted !== undefined, 'the adopt');
+    await until('the adopt', () => adopted !== undefined);
     assert.equal(adopted!.state, 'closed');
     assert.equal((await adopted!.closed)?.code, 'RMQ_CONNECTION_CLOSED');
     await assert.rejects(adopted!.request({ code: 11 }), rejectsWith('RMQ_CONNECTION_CLOSED'));
@@ -281,7 +274,7 @@ describe('requests both ways on one adopted connection', () => {
     // A round trip each way after them: any reply to a oneway would have arrived before these.
     server.onRequest(11, () => ({ code: 0 }));
     client.onRequest(11, () => ({ code: 0 }));
-    await until(() => onServer.length === 1 && onClient.length === 1, 'both oneway handlers');
+    await until('both oneway handlers', () => onServer.length === 1 && onClient.length === 1);
     await client.request({ code: 11 });
     await server.request({ code: 11 });
     assert.equal(onServer[0]!.flag & FLAG_ONEWAY, FLAG_ONEWAY);
@@ -316,7 +309,7 @@ describe('closing an adopted connection', () => {
     });
     const fromClient = client.request({ code: 11 }, { timeoutMs: 10_000 });
     const fromServer = server.request({ code: 39 }, { timeoutMs: 10_000 });
-    await until(() => started === 2, 'both handlers');
+    await until('both handlers', () => started === 2);
 
     const closing = server.close(5000);
     assert.equal(server.state, 'closing');
@@ -339,7 +332,7 @@ describe('closing an adopted connection', () => {
     const { client, server } = await pair(t);
     server.onRequest(11, () => new Promise<undefined>(() => {}));
     const pending = client.request({ code: 11 }, { timeoutMs: 10_000 });
-    await until(() => server.peerRequestsInFlight === 1, 'the handler');
+    await until('the handler', () => server.peerRequestsInFlight === 1);
     const started = performance.now();
     await server.close(60);
     assert.ok(performance.now() - started >= 55, 'waited for the deadline');
@@ -351,7 +344,7 @@ describe('closing an adopted connection', () => {
     const { client, server } = await pair(t);
     client.onRequest(39, () => new Promise<undefined>(() => {}));
     const pending = [1, 2].map(() => server.request({ code: 39 }, { timeoutMs: 10_000 }));
-    await until(() => server.inFlight === 2, 'the requests');
+    await until('the requests', () => server.inFlight === 2);
     await sleep(20);
     client.destroy();
     for (const request of pending) await assert.rejects(request, rejectsWith('RMQ_CONNECTION_CLOSED'));
@@ -441,16 +434,16 @@ describe('limits on an adopted connection', () => {
     const results = ['0', '1', '2', '3', '4', '5'].map((n) =>
       client.request({ code: 11, extFields: { n } }, { timeoutMs: 10_000 }),
     );
-    await until(() => started.length === 2, 'two handlers');
+    await until('two handlers', () => started.length === 2);
     await sleep(30);
     assert.deepEqual(started, ['0', '1'], 'no third request taken while two are served');
     assert.equal(server.peerRequestsInFlight, 2);
     gates.get('1')!();
     assert.equal((await results[1]!).extFields?.n, '1');
-    await until(() => started.length === 3, 'a third handler');
+    await until('a third handler', () => started.length === 3);
     assert.deepEqual(started, ['0', '1', '2']);
     for (const n of ['0', '2', '3', '4', '5']) {
-      await until(() => gates.has(n), `handler ${n}`);
+      await until(`handler ${n}`, () => gates.has(n));
       gates.get(n)!();
     }
     const responses = await Promise.all(results);
@@ -481,6 +474,7 @@ describe('limits on an adopted connection', () => {
     let last = -1;
     let stableSince = performance.now();
     await until(
+      'the server to stop taking requests',
       () => {
         if (handled !== last) {
           last = handled;
@@ -488,8 +482,7 @@ describe('limits on an adopted connection', () => {
         }
         return handled > 0 && performance.now() - stableSince > 100;
       },
-      'the server to stop taking requests',
-      10_000,
+      { timeoutMs: 10_000 },
     );
     await sleep(50);
     assert.ok(handled < count, `the server stopped reading after ${handled} of ${count} requests`);
@@ -502,7 +495,7 @@ describe('limits on an adopted connection', () => {
     assert.ok(server.queuedBytes <= highWaterMark + replyBody.length + 1024);
 
     peer.socket.resume();
-    await until(() => peer.received.length === count, 'every reply', 20_000);
+    await until('every reply', () => peer.received.length === count, { timeoutMs: 20_000 });
     assert.deepEqual(
       peer.received.map((reply) => reply.opaque),
       Array.from({ length: count }, (_, i) => i),
@@ -521,7 +514,7 @@ describe('keepalive on an adopted connection', () => {
       probes++;
       return { code: 0 };
     });
-    await until(() => probes >= 2, 'two keepalive probes');
+    await until('two keepalive probes', () => probes >= 2);
     assert.equal(server.state, 'open');
 
     client.onRequest(34, () => new Promise<undefined>(() => {}));

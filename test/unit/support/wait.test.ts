@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { eventually, waitFor, withTimeout } from '../../support/wait.ts';
+import { eventually, until, waitFor, withTimeout } from '../../support/wait.ts';
 
 describe('test/support/wait.ts', () => {
   test('withTimeout passes a result through and rejects a promise that takes too long', async () => {
@@ -32,6 +32,32 @@ describe('test/support/wait.ts', () => {
         assert.equal(error.cause, last);
         return true;
       },
+    );
+  });
+
+  test('until returns once the condition holds and names what it waited for at the deadline', async () => {
+    let flag = false;
+    setTimeout(() => {
+      flag = true;
+    }, 10);
+    await until('the flag', () => flag);
+    assert.equal(flag, true);
+    await assert.rejects(
+      until('nothing', () => false, { timeoutMs: 20, intervalMs: 1 }),
+      {
+        message: 'timed out after 20 ms waiting for nothing',
+      },
+    );
+    const broken = new Error('broken condition');
+    await assert.rejects(
+      until(
+        'a throwing condition',
+        () => {
+          throw broken;
+        },
+        { timeoutMs: 10_000 },
+      ),
+      (error: unknown) => error === broken,
     );
   });
 
