@@ -4,7 +4,8 @@
  * same run, with the official Node client (rocketmq-client-nodejs) on both: CONCURRENCY producer loops
  * send 1 KiB messages carrying their send time, CONSUMERS SimpleConsumer loops receive (32 at a time) and
  * ack. Each proxy gets a fresh topic and group. Latency = receive time − send start of that message.
- * Reports msgs/s acked, p50/p99 latency and each proxy's peak RSS (VmHWM). Run with `make bench-consume`.
+ * Reports msgs/s acked, p50/p99 latency, the proxy process's CPU time per acked message (publish, receive
+ * and ack of it) and each proxy's peak RSS (VmHWM). Run with `make bench-consume`.
  *
  * Environment: BENCH_SECONDS (publishing time per proxy, default 10), BENCH_CONCURRENCY (producer loops,
  * default 16), BENCH_CONSUMERS (receive loops, default 4), BENCH_DRAIN_SECONDS (max wait for the backlog
@@ -20,7 +21,15 @@ import { startOurProxy } from '../harness/our-proxy.ts';
 import { withConnection } from '../harness/remoting.ts';
 import { waitForRoutes } from '../harness/topology.ts';
 import { createGroupRequest, createTopicRequest, parseAdminAck } from '../support/remoting/admin-requests.ts';
-import { acquirePeers, log, mib, peakRssOf, percentile, positiveNumber } from './support/load.ts';
+import {
+  acquirePeers,
+  cpuSecondsOf,
+  log,
+  mib,
+  peakRssOf,
+  percentile,
+  positiveNumber,
+} from './support/load.ts';
 
 const SECONDS = positiveNumber('BENCH_SECONDS', 10);
 const CONCURRENCY = Math.floor(positiveNumber('BENCH_CONCURRENCY', 16));
@@ -37,6 +46,8 @@ interface CaseResult {
   p50: number;
   p99: number;
   peakRss: number | undefined;
+  /** Proxy CPU seconds from the first send to the last ack. */
+  proxyCpuSeconds: number | undefined;
   errors: string;
 }
 
@@ -93,6 +104,7 @@ async function runCase(
         }
       }
     });
+    const cpuBefore = cpuSecondsOf(pid);
     let lastAck = began;
     const consumerLoops = consumers.map(async (consumer) => {
       const stopAt = (): number => (publishing ? Number.POSITIVE_INFINITY : publishUntil + DRAIN_MS);
@@ -112,6 +124,7 @@ async function runCase(
     await Promise.all(producerLoops);
     publishing = false;
     await Promise.all(consumerLoops);
+    const cpuAfter = cpuSecondsOf(pid);
     const sorted = Float64Array.from(latencies).sort();
     return {
       target: targetName,
@@ -121,6 +134,7 @@ async function runCase(
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       peakRss: peakRssOf(pid),
+      proxyCpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
       errors: [...errors].map(([key, count]) => `${count}× ${key}`).join('; '),
     };
   } finally {
@@ -154,12 +168,18 @@ async function main(): Promise<void> {
     `\nconsumption, 1 KiB, Node client, ${CONCURRENCY} producer loops, ${CONSUMERS} SimpleConsumers (receive 32, ack each)` +
       `\n${availableParallelism()} × ${cpu}, ${mib(totalmem())} MiB, Linux ${release()}, load ${loadavg()[0]?.toFixed(2)}\n`,
   );
-  console.log('| proxy | sent | acked | end-to-end msgs/s | p50 ms | p99 ms | peak RSS MiB | errors |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| proxy | sent | acked | end-to-end msgs/s | p50 ms | p99 ms | proxy CPU µs/acked msg | peak RSS MiB | errors |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
+    const cpu =
+      r.proxyCpuSeconds === undefined || r.acked === 0
+        ? '?'
+        : ((r.proxyCpuSeconds * 1e6) / r.acked).toFixed(0);
     console.log(
       `| ${r.target} | ${r.sent} | ${r.acked} | ${(r.acked / r.seconds).toFixed(0)} | ${r.p50.toFixed(1)} | ` +
-        `${r.p99.toFixed(1)} | ${r.peakRss === undefined ? '?' : mib(r.peakRss)} | ${r.errors || 'none'} |`,
+        `${r.p99.toFixed(1)} | ${cpu} | ${r.peakRss === undefined ? '?' : mib(r.peakRss)} | ${r.errors || 'none'} |`,
     );
   }
 }

@@ -34,6 +34,7 @@ import { rawUnaryClient } from './support/grpc-raw.ts';
 import {
   acquirePeers,
   concurrencyList,
+  cpuSecondsOf,
   ErrorTally,
   type LoadResult,
   log,
@@ -192,17 +193,6 @@ async function firstSuccess(send: Sender, since: number): Promise<number> {
       if (performance.now() - since > STARTUP_BUDGET_MS) throw error;
       await new Promise((r) => setTimeout(r, 20));
     }
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; undefined when unreadable. */
-function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    // Fields after the command name: state is field 3, utime 14 and stime 15 (in clock ticks of 10 ms).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
   }
 }
 

@@ -122,6 +122,17 @@ export function percentile(sorted: Float64Array, p: number): number {
 
 export const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 
+/** CPU seconds (user + system) a process has used, from /proc; undefined when unreadable. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name: state is field 3, utime 14 and stime 15 (in clock ticks of 10 ms).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak resident set of a process (VmHWM), in bytes; undefined when it cannot be read. */
 export function peakRssOf(pid: number): number | undefined {
   try {
