@@ -45,6 +45,7 @@ export function callContext(call: CallInfo): CallContext {
     clientVersion: metadata.clientVersion,
     namespace: metadata.namespace,
     deadline: deadlineOf(call),
+    traceContext: metadata.traceParent,
     metadata,
     authority,
   };

@@ -19,6 +19,8 @@ export const Header = {
   NAMESPACE: 'x-mq-namespace',
   AUTHORIZATION: 'authorization',
   SESSION_TOKEN: 'x-mq-session-token',
+  /** W3C trace context of the call (OpenTelemetry-instrumented clients). */
+  TRACE_PARENT: 'traceparent',
 } as const;
 
 /**
@@ -72,6 +74,7 @@ export interface RequestMetadata {
   readonly namespace: string;
   readonly authorization: Authorization;
   readonly sessionToken: string | undefined;
+  readonly traceParent: string | undefined;
 }
 
 function first(metadata: Metadata, key: string): string | undefined {
@@ -99,6 +102,7 @@ export function parseRequestMetadata(metadata: Metadata): RequestMetadata {
     namespace: first(metadata, Header.NAMESPACE)?.trim() ?? '',
     authorization: parseAuthorization(first(metadata, Header.AUTHORIZATION)),
     sessionToken: nonBlank(first(metadata, Header.SESSION_TOKEN)),
+    traceParent: nonBlank(first(metadata, Header.TRACE_PARENT)),
   };
 }
 

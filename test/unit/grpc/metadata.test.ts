@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
 import { ProxyError } from '../../../proxy/src/core/errors.ts';
+import { callContext } from '../../../proxy/src/grpc/envelope.ts';
 import {
   INTERNAL_HEADERS,
   parseAuthorization,
@@ -273,5 +274,49 @@ describe('robustness', () => {
     md.add('x-mq-client-id', 'second');
     md.set('x-mq-client-id-bin', Buffer.from([0xff, 0x00]));
     assert.equal(parseRequestMetadata(md).clientId, 'first');
+  });
+});
+
+describe('the core request context of a gRPC call', () => {
+  const call = (headers: Record<string, string>, deadline: Date | number) => ({
+    metadata: metadata(headers),
+    getHost: () => 'proxy.example:8081',
+    getPeer: () => '10.1.2.3:50000',
+    getDeadline: () => deadline,
+  });
+
+  test('carries the client, the protocol, the peer, the deadline and the trace context', () => {
+    const context = callContext(
+      call(
+        {
+          'x-mq-client-id': 'c-1',
+          'x-mq-language': 'java',
+          'x-mq-client-version': '5.2.2',
+          'x-mq-namespace': 'ns1',
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
+        new Date(1_800_000_000_000),
+      ),
+    );
+    assert.equal(context.protocol, 'grpc');
+    assert.equal(context.clientId, 'c-1');
+    assert.equal(context.remoteAddress, '10.1.2.3:50000');
+    assert.equal(context.language, 'JAVA');
+    assert.equal(context.clientVersion, '5.2.2');
+    assert.equal(context.namespace, 'ns1');
+    assert.equal(context.deadline, 1_800_000_000_000);
+    assert.equal(context.traceContext, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    assert.equal(context.authority, 'proxy.example:8081');
+  });
+
+  test('no deadline is Infinity; no trace context is undefined; no client id is CLIENT_ID_REQUIRED', () => {
+    const context = callContext(call({ 'x-mq-client-id': 'c-2' }, Number.POSITIVE_INFINITY));
+    assert.equal(context.deadline, Number.POSITIVE_INFINITY);
+    assert.equal(context.traceContext, undefined);
+    assert.equal(context.language, 'OTHER');
+    assert.throws(
+      () => callContext(call({}, Number.POSITIVE_INFINITY)),
+      (error: unknown) => statusFromError(error).code === Code.CLIENT_ID_REQUIRED,
+    );
   });
 });
