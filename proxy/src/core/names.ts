@@ -26,42 +26,45 @@ export function isSystemTopic(topic: string): boolean {
   return SYSTEM_TOPICS.has(topic) || topic.startsWith('rmq_sys_');
 }
 
+interface NameRule {
+  readonly reason: 'IllegalTopic' | 'IllegalConsumerGroup';
+  /** How the Java proxy's messages call it. */
+  readonly noun: 'topic' | 'group';
+  readonly maxLength: number;
+}
+
+/** The checks topics and groups share, with the Java proxy's wording. */
+function checkName(name: string | null | undefined, rule: NameRule): string {
+  const text = name ?? '';
+  if (isJavaBlank(text)) throw new ProxyError(rule.reason, `The specified ${rule.noun} is blank`);
+  if (text.length > rule.maxLength) {
+    throw new ProxyError(
+      rule.reason,
+      `The specified ${rule.noun} is longer than ${rule.noun} max length ${rule.maxLength}.`,
+    );
+  }
+  if (!NAME_CHARACTERS.test(text)) {
+    throw new ProxyError(
+      rule.reason,
+      `The specified ${rule.noun}[${text}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`,
+    );
+  }
+  return text;
+}
+
+const TOPIC_RULE: NameRule = { reason: 'IllegalTopic', noun: 'topic', maxLength: TOPIC_MAX_LENGTH };
+const GROUP_RULE: NameRule = { reason: 'IllegalConsumerGroup', noun: 'group', maxLength: GROUP_MAX_LENGTH };
+
 /** The topic name, or IllegalTopic naming what is wrong. */
 export function validateTopic(name: string | null | undefined): string {
-  const topic = name ?? '';
-  if (isJavaBlank(topic)) throw new ProxyError('IllegalTopic', 'The specified topic is blank');
-  if (topic.length > TOPIC_MAX_LENGTH) {
-    throw new ProxyError(
-      'IllegalTopic',
-      `The specified topic is longer than topic max length ${TOPIC_MAX_LENGTH}.`,
-    );
-  }
-  if (!NAME_CHARACTERS.test(topic)) {
-    throw new ProxyError(
-      'IllegalTopic',
-      `The specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`,
-    );
-  }
+  const topic = checkName(name, TOPIC_RULE);
   if (isSystemTopic(topic)) throw new ProxyError('IllegalTopic', `cannot access system topic: ${topic}`);
   return topic;
 }
 
 /** The consumer group name, or IllegalConsumerGroup naming what is wrong. */
 export function validateConsumerGroup(name: string | null | undefined): string {
-  const group = name ?? '';
-  if (isJavaBlank(group)) throw new ProxyError('IllegalConsumerGroup', 'The specified group is blank');
-  if (group.length > GROUP_MAX_LENGTH) {
-    throw new ProxyError(
-      'IllegalConsumerGroup',
-      `The specified group is longer than group max length ${GROUP_MAX_LENGTH}.`,
-    );
-  }
-  if (!NAME_CHARACTERS.test(group)) {
-    throw new ProxyError(
-      'IllegalConsumerGroup',
-      `The specified group[${group}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`,
-    );
-  }
+  const group = checkName(name, GROUP_RULE);
   if (group.startsWith('CID_RMQ_SYS_')) {
     throw new ProxyError('IllegalConsumerGroup', `cannot use system consumer group: ${group}`);
   }

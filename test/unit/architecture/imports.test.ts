@@ -14,6 +14,19 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PROXY = join(ROOT, 'proxy/src');
 const OPERATOR = join(ROOT, 'operator/src');
 
+/** The protocol-neutral core and everything below it. */
+const CORE = [
+  'producer',
+  'transaction',
+  'consumer',
+  'routing',
+  'session',
+  'core',
+  'cluster',
+  'remoting',
+  'config',
+];
+
 /** Each proxy folder (or root file) and the folders it may import. */
 const PROXY_FLOORS: Readonly<Record<string, readonly string[]>> = {
   remoting: [],
@@ -26,30 +39,8 @@ const PROXY_FLOORS: Readonly<Record<string, readonly string[]>> = {
   transaction: ['core', 'session', 'cluster', 'remoting'],
   consumer: ['core', 'session', 'cluster', 'remoting'],
   observability: ['config'],
-  'proxy.ts': [
-    'producer',
-    'transaction',
-    'consumer',
-    'routing',
-    'session',
-    'core',
-    'cluster',
-    'remoting',
-    'config',
-  ],
-  grpc: [
-    'proxy.ts',
-    'producer',
-    'transaction',
-    'consumer',
-    'routing',
-    'session',
-    'core',
-    'cluster',
-    'remoting',
-    'config',
-    'observability',
-  ],
+  'proxy.ts': CORE,
+  grpc: ['proxy.ts', ...CORE, 'observability'],
   cli: ['grpc', 'proxy.ts', 'observability', 'config'],
 };
 
