@@ -1,6 +1,7 @@
 /**
  * Differential checks: invalid requests must get the same apache.rocketmq.v2 Code and gRPC status as
- * from the Apache Java proxy. The Java proxy's answers are stored in expectations/invalid-requests.json
+ * from the Apache Java proxy, and a message that is the Java proxy's or contains its key phrase (users
+ * match on those words). The Java proxy's answers are stored in expectations/invalid-requests.json
  * (regenerate against the Java proxy with `RMQP_RECORD_EXPECTATIONS=1 make test-e2e`); when the endpoint
  * under test is another proxy and the Java proxy runs too, its live answers are compared as well.
  */
@@ -10,7 +11,7 @@ import { resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { JAVA_CLIENT_VERSION } from '../harness/java-client.ts';
 import { ROCKETMQ_VERSION } from '../harness/versions.ts';
-import { type Observation, observeAll, PROBES } from './support/invalid-requests.ts';
+import { javaKeyPhrase, type Observation, observeAll, PROBES } from './support/invalid-requests.ts';
 import { APACHE_JAVA, target } from './support/target.ts';
 
 const EXPECTATIONS = resolve(import.meta.dirname, 'expectations/invalid-requests.json');
@@ -84,8 +85,29 @@ describe(`invalid requests to ${under.endpoint} (${under.kind}) get the Java pro
         comparable(expected),
         `Java proxy said ${expected.code} (${expected.message}); got ${actual.code} (${actual.message})`,
       );
+      if (actual.message !== expected.message) {
+        const phrase = probe.keyPhrase ?? javaKeyPhrase(expected.message);
+        assert.ok(
+          actual.message.includes(phrase),
+          `the message must contain the Java proxy's words ${JSON.stringify(phrase)}; got ${JSON.stringify(actual.message)}`,
+        );
+      }
     });
   }
+
+  test('the key phrase of a Java message drops only the exception class, the client frame and the FAQ link', () => {
+    assert.equal(
+      javaKeyPhrase('org.apache.rocketmq.proxy.common.ProxyException: TopicMessageType validate failed'),
+      'TopicMessageType validate failed',
+    );
+    assert.equal(
+      javaKeyPhrase(
+        'CODE: 17  DESC: No topic route info for T\nFor more information, please visit the url, https://rocketmq.apache.org/x',
+      ),
+      'No topic route info for T',
+    );
+    assert.equal(javaKeyPhrase('cannot access system topic'), 'cannot access system topic');
+  });
 
   test('live: the running Java proxy answers as the table says', {
     skip: !under.javaProxyEndpoint,

@@ -19,7 +19,7 @@ export interface Observation {
   grpcStatus: string;
   /** apache.rocketmq.v2.Code name from the response status (or from the trailers' status when the RPC failed). */
   code: string;
-  /** The status message, for humans; never compared (wording may differ between proxies). */
+  /** The status message: ours must be the Java proxy's, or contain its key phrase (see `javaKeyPhrase`). */
   message: string;
 }
 
@@ -27,6 +27,8 @@ export interface Probe {
   name: string;
   /** What the probe violates, in words. */
   why: string;
+  /** The words of the Java proxy's message that must appear in ours, when its message varies per run. */
+  keyPhrase?: string;
   run(client: RawClient): Promise<Observation>;
 }
 
@@ -238,6 +240,8 @@ export const PROBES: readonly Probe[] = [
   {
     name: 'query route of unknown topic',
     why: 'QueryRoute for a topic that does not exist',
+    // The message names the probe's random topic.
+    keyPhrase: 'No topic route info in name server for the topic',
     run: (client) =>
       client.unary(
         'QueryRoute',
@@ -262,6 +266,19 @@ export const PROBES: readonly Probe[] = [
       ),
   },
 ];
+
+/**
+ * What of the Java proxy's message a user's code can match on: the text without the Java exception
+ * class it is prefixed with (`org.apache.rocketmq.proxy.common.ProxyException: …`), the client
+ * exception's `CODE: n  DESC: ` frame, and the FAQ link after it.
+ */
+export function javaKeyPhrase(message: string): string {
+  return message
+    .replace(/^(?:[\w$]+\.)+[\w$]*Exception: /, '')
+    .replace(/^CODE: \d+\s+DESC: /, '')
+    .replace(/\s*For more information, please visit the url, \S+\s*$/, '')
+    .trim();
+}
 
 /** Runs every probe against `endpoint`, one at a time. */
 export async function observeAll(endpoint: string): Promise<Record<string, Observation>> {
