@@ -4,7 +4,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { v2 } from '../../../proxy/src/grpc/protocol.ts';
-import { RequestCode } from '../../../proxy/src/remoting/codes.ts';
 import type { RemotingConnection } from '../../../proxy/src/remoting/connection.ts';
 import type { TopicMessageType } from '../../../proxy/src/remoting/requests/admin.ts';
 import { createGroup, createTopic, pull, route, sendBatch, uniqueName } from '../../support/broker.ts';
@@ -53,36 +52,15 @@ export async function freshGroup(
   options: { orderly?: boolean; retryMaxTimes?: number; exponentialRetry?: boolean } = {},
 ): Promise<string> {
   const group = uniqueName(prefix);
-  if (options.exponentialRetry) {
-    // The Node client implements only exponential backoff; with the default customized policy its
-    // push consumer has no retry policy and sends failed FIFO messages straight to the DLQ.
-    const body = {
-      groupName: group,
-      consumeEnable: true,
-      consumeFromMinEnable: true,
-      consumeBroadcastEnable: true,
-      consumeMessageOrderly: options.orderly ?? false,
-      retryQueueNums: 1,
-      retryMaxTimes: options.retryMaxTimes ?? 16,
-      brokerId: 0,
-      whichBrokerWhenConsumeSlowly: 1,
-      notifyConsumerIdsChangedEnable: true,
-      groupRetryPolicy: {
-        type: 'EXPONENTIAL',
-        exponentialRetryPolicy: { initial: 500, max: 2000, multiplier: 2 },
-      },
-    };
-    const response = await under.broker.request({
-      code: RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
-      body: Buffer.from(JSON.stringify(body)),
-    });
-    if (response.code !== 0) throw new Error(`creating group ${group} failed: ${response.remark}`);
-    return group;
-  }
   await createGroup(under.broker, {
     groupName: group,
     consumeMessageOrderly: options.orderly,
     retryMaxTimes: options.retryMaxTimes,
+    // The Node client implements only exponential backoff; with the default customized policy its
+    // push consumer has no retry policy and sends failed FIFO messages straight to the DLQ.
+    groupRetryPolicy: options.exponentialRetry
+      ? { type: 'EXPONENTIAL', exponentialRetryPolicy: { initial: 500, max: 2000, multiplier: 2 } }
+      : undefined,
   });
   return group;
 }

@@ -49,6 +49,8 @@ export interface GroupSpec {
   /** Deliveries before a message goes to the dead-letter queue. */
   retryMaxTimes?: number | undefined;
   consumeBroadcastEnable?: boolean | undefined;
+  /** The group's redelivery policy as the broker stores it (default: the broker's customized delays). */
+  groupRetryPolicy?: Record<string, unknown> | undefined;
 }
 
 export function createGroupRequest(spec: GroupSpec): RequestSpec {
@@ -63,6 +65,7 @@ export function createGroupRequest(spec: GroupSpec): RequestSpec {
     brokerId: 0,
     whichBrokerWhenConsumeSlowly: 1,
     notifyConsumerIdsChangedEnable: true,
+    ...(spec.groupRetryPolicy === undefined ? {} : { groupRetryPolicy: spec.groupRetryPolicy }),
   };
   return { code: RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, body: Buffer.from(JSON.stringify(config)) };
 }
