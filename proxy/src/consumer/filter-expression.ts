@@ -22,21 +22,15 @@ export interface ConsumerFilter {
 
 export const MATCH_ALL: ConsumerFilter = { type: 'TAG', expression: '*', tags: undefined };
 
-/** Longest filter accepted (the broker keeps subscriptions in memory per group). */
-export const MAX_FILTER_LENGTH = 4096;
-
-/** The filter to apply; none at all matches everything. */
+/**
+ * The filter to apply; none at all matches everything. No length limit: the broker accepts long tag
+ * expressions (10,240 characters work) and so does the Java proxy; the gRPC message cap bounds it.
+ */
 export function parseFilter(filter: FilterInput | undefined): ConsumerFilter {
   const text = filter?.expression ?? '';
-  if (text.length > MAX_FILTER_LENGTH) {
-    throw new ProxyError(
-      'IllegalFilterExpression',
-      `filter expression is ${text.length} characters long, at most ${MAX_FILTER_LENGTH} allowed`,
-    );
-  }
   if (filter?.type === 'SQL92') {
     if (text.trim() === '') {
-      throw new ProxyError('IllegalFilterExpression', 'SQL92 filter expression is empty');
+      throw new ProxyError('IllegalFilterExpression', "Expression can't be null! SQL92");
     }
     return { type: 'SQL92', expression: text, tags: undefined };
   }
@@ -49,7 +43,10 @@ export function parseFilter(filter: FilterInput | undefined): ConsumerFilter {
       .filter((tag) => tag !== ''),
   );
   if (tags.size === 0) {
-    throw new ProxyError('IllegalFilterExpression', `tag expression ${JSON.stringify(text)} names no tag`);
+    throw new ProxyError(
+      'IllegalFilterExpression',
+      `subString split error: tag expression ${JSON.stringify(text)} names no tag`,
+    );
   }
   return { type: 'TAG', expression: trimmed, tags };
 }

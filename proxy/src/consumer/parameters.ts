@@ -47,31 +47,37 @@ export function longPollingTime(input: PollingInput): number {
 
 /** The invisible time of a pop that the client manages itself: within [10 s, 12 h]. */
 export function receiveInvisibleTime(requestedMs: number | undefined): number {
-  const ms = requestedMs ?? 0;
-  if (ms < MIN_INVISIBLE_MS || ms > MAX_INVISIBLE_MS) {
-    throw new ProxyError(
-      'IllegalInvisibleTime',
-      `the invisible time ${ms} ms is out of range [${MIN_INVISIBLE_MS}, ${MAX_INVISIBLE_MS}]`,
-    );
-  }
-  return ms;
+  return invisibleTimeWithin(requestedMs ?? 0, MIN_INVISIBLE_MS);
 }
 
 /** ChangeInvisibleDuration accepts [0, 12 h]: 0 makes the message visible again at once (a nack). */
 export function changedInvisibleTime(requestedMs: number | undefined): number {
-  const ms = requestedMs ?? 0;
-  if (ms < 0 || ms > MAX_INVISIBLE_MS) {
+  return invisibleTimeWithin(requestedMs ?? 0, 0);
+}
+
+/** The Java proxy's words first (clients match on them), then the value that was sent. */
+function invisibleTimeWithin(ms: number, minMs: number): number {
+  if (ms < minMs) {
     throw new ProxyError(
       'IllegalInvisibleTime',
-      `the invisible time ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}]`,
+      `the invisibleTime is too small. min is ${minMs} (got ${ms} ms)`,
+    );
+  }
+  if (ms > MAX_INVISIBLE_MS) {
+    throw new ProxyError(
+      'IllegalInvisibleTime',
+      `the invisibleTime is too large. max is ${MAX_INVISIBLE_MS} (got ${ms} ms)`,
     );
   }
   return ms;
 }
 
-/** Batch sizes above the broker's 32 are cut to 32; a non-positive one is a client bug. */
+/**
+ * Batch sizes above the broker's 32 are cut to 32. A non-positive one asks for nothing, so it gets
+ * "no new message" without a pop, as from the Java proxy (not an error code).
+ */
 export function popBatchSize(requested: number | undefined): number {
   const size = requested ?? 0;
-  if (size <= 0) throw new ProxyError('BadRequest', `batch size must be positive, got ${size}`);
+  if (size <= 0) throw new ProxyError('MessageNotFound', `no new message (batch size ${size} asks for none)`);
   return Math.min(size, POP_MAX_MSG_NUMS);
 }

@@ -118,7 +118,13 @@ export class ReceiveService {
       await this.#receive(request, context, timeRemainingMs, sink);
     } catch (error) {
       const failure = outcomeOf(error);
-      if (!(error instanceof ProxyError)) {
+      if (error instanceof ProxyError) {
+        // Why a receive returned nothing, for the user who looks (validation and not-found answers).
+        this.#deps.logger.debug(
+          { clientId: context.clientId, reason: failure.reason, message: failure.message },
+          'ReceiveMessage answered without messages',
+        );
+      } else {
         this.#deps.logger.warn({ err: error, reason: failure.reason }, 'ReceiveMessage failed');
       }
       if (!sink.isClosed()) sink.writeStatus(failure);

@@ -59,6 +59,17 @@ export interface ForwardToDeadLetterRequest extends SettleTarget {
   readonly messageId: string | undefined;
 }
 
+/**
+ * The response's own status: the entries' one reason (named by its code only, as the Java proxy
+ * words it; each entry keeps the precise message), or MultipleResults when they differ.
+ */
+function overallOutcome(outcomes: readonly Outcome[], reasons: ReadonlySet<Outcome['reason']>): Outcome {
+  const [only] = reasons;
+  if (reasons.size !== 1 || only === undefined)
+    return outcome('MultipleResults', 'ack results differ per entry');
+  return only === 'Ok' ? outcomes[0]! : outcome(only, '');
+}
+
 export class SettleService {
   readonly #deps: SettleDeps;
   readonly #clock: Clock;
@@ -98,7 +109,7 @@ export class SettleService {
     const outcomes = results.map((result) => result ?? outcome('Internal', 'ack message result is empty'));
     const reasons = new Set(outcomes.map((result) => result.reason));
     return {
-      outcome: reasons.size === 1 ? outcomes[0]! : outcome('MultipleResults', 'ack results differ per entry'),
+      outcome: overallOutcome(outcomes, reasons),
       entries: outcomes,
     };
   }

@@ -28,32 +28,38 @@ export function isSystemTopic(topic: string): boolean {
 
 interface NameRule {
   readonly reason: 'IllegalTopic' | 'IllegalConsumerGroup';
-  /** How the Java proxy's messages call it. */
-  readonly noun: 'topic' | 'group';
   readonly maxLength: number;
+  /** The Java client library's Validators wording, which the Java proxy answers with. */
+  readonly blank: string;
+  readonly tooLong: (name: string, maxLength: number) => string;
+  readonly illegal: (name: string) => string;
 }
 
-/** The checks topics and groups share, with the Java proxy's wording. */
+/** The checks topics and groups share; only the words differ (topics capitalised, groups not, as in Java). */
 function checkName(name: string | null | undefined, rule: NameRule): string {
   const text = name ?? '';
-  if (isJavaBlank(text)) throw new ProxyError(rule.reason, `The specified ${rule.noun} is blank`);
-  if (text.length > rule.maxLength) {
-    throw new ProxyError(
-      rule.reason,
-      `The specified ${rule.noun} is longer than ${rule.noun} max length ${rule.maxLength}.`,
-    );
-  }
-  if (!NAME_CHARACTERS.test(text)) {
-    throw new ProxyError(
-      rule.reason,
-      `The specified ${rule.noun}[${text}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`,
-    );
-  }
+  if (isJavaBlank(text)) throw new ProxyError(rule.reason, rule.blank);
+  if (text.length > rule.maxLength) throw new ProxyError(rule.reason, rule.tooLong(text, rule.maxLength));
+  if (!NAME_CHARACTERS.test(text)) throw new ProxyError(rule.reason, rule.illegal(text));
   return text;
 }
 
-const TOPIC_RULE: NameRule = { reason: 'IllegalTopic', noun: 'topic', maxLength: TOPIC_MAX_LENGTH };
-const GROUP_RULE: NameRule = { reason: 'IllegalConsumerGroup', noun: 'group', maxLength: GROUP_MAX_LENGTH };
+const ALLOWED = 'allowing only ^[%|a-zA-Z0-9_-]+$';
+
+const TOPIC_RULE: NameRule = {
+  reason: 'IllegalTopic',
+  maxLength: TOPIC_MAX_LENGTH,
+  blank: 'The specified topic is blank',
+  tooLong: (_name, max) => `The specified topic is longer than topic max length ${max}.`,
+  illegal: (name) => `The specified topic[${name}] contains illegal characters, ${ALLOWED}`,
+};
+const GROUP_RULE: NameRule = {
+  reason: 'IllegalConsumerGroup',
+  maxLength: GROUP_MAX_LENGTH,
+  blank: 'the specified group is blank',
+  tooLong: (name, max) => `the specified group[${name}] is longer than group max length: ${max}.`,
+  illegal: (name) => `the specified group[${name}] contains illegal characters, ${ALLOWED}`,
+};
 
 /** The topic name, or IllegalTopic naming what is wrong. */
 export function validateTopic(name: string | null | undefined): string {

@@ -10,7 +10,7 @@ import type { RequestContext } from '../core/context.ts';
 import { ProxyError } from '../core/errors.ts';
 import { parseRequestMetadata, type RequestMetadata, requireClientId } from './metadata.ts';
 import type { apache } from './protocol.ts';
-import { type Status, statusFromError } from './status.ts';
+import { codeName, type Status, statusFromError } from './status.ts';
 
 /** The core's context of a gRPC call, with what only the gRPC layer reads. */
 export interface CallContext extends RequestContext {
@@ -62,7 +62,18 @@ export function unary<Req, Res extends WithStatus>(
       (response) => callback(null, response),
       (error: unknown) => {
         const status: Status = statusFromError(error);
-        if (!(error instanceof ProxyError)) {
+        if (error instanceof ProxyError) {
+          // A request the proxy refused: visible at debug, with who sent it and why.
+          logger.debug(
+            {
+              method,
+              clientId: parseRequestMetadata(call.metadata).clientId,
+              code: codeName(status.code),
+              message: status.message,
+            },
+            'request refused',
+          );
+        } else {
           logger.warn({ err: error, method, code: status.code }, 'RPC failed');
         }
         callback(null, { status } as Res);

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { type apache, v2 } from '../../../proxy/src/grpc/protocol.ts';
 import { MESSAGING_SERVICE } from '../../../proxy/src/grpc/service-definition.ts';
+import { formatPopReceipt } from '../../../proxy/src/remoting/message/pop-receipt.ts';
+import { DEFAULT_BROKER_NAME } from '../../harness/rocketmq.ts';
 import { TOPICS } from '../../harness/topology.ts';
 
 type MessageProps = apache.rocketmq.v2.Message.$Properties;
@@ -94,7 +96,73 @@ export class RawClient {
     });
   }
 
+  /**
+   * One ReceiveMessage (server streaming): the observation is the first status the stream carries, or
+   * the gRPC error when the call itself failed. Deliveries before the status are read and dropped.
+   */
+  receive(request: object, metadata: grpc.Metadata, deadlineMs = 20_000): Promise<Observation> {
+    return new Promise((resolvePromise) => {
+      let observed: Observation | undefined;
+      const call = this.#client['ReceiveMessage']?.(request, metadata, {
+        deadline: Date.now() + deadlineMs,
+      }) as grpc.ClientReadableStream<{ status?: apache.rocketmq.v2.Status }>;
+      call.on('data', (response: { status?: apache.rocketmq.v2.Status }) => {
+        if (observed === undefined && response.status) {
+          observed = {
+            grpcStatus: 'OK',
+            code: codeName(response.status.code),
+            message: response.status.message ?? '',
+          };
+        }
+      });
+      call.on('error', (error: grpc.ServiceError) => {
+        resolvePromise(
+          observed ?? { grpcStatus: grpcStatusName(error.code), code: 'NONE', message: error.details },
+        );
+      });
+      call.on('end', () => resolvePromise(observed ?? { grpcStatus: 'OK', code: 'NONE', message: '' }));
+    });
+  }
+
+  /**
+   * A simple consumer's Telemetry session for `group` on `topic`, open until `close()`: both proxies
+   * serve ReceiveMessage only to a client that sent its settings first. Resolves once the proxy has
+   * answered the settings.
+   */
+  async consumer(group: string, topic: string): Promise<void> {
+    if (this.#telemetry) return;
+    const stream = this.#client['Telemetry']?.(this.metadata()) as grpc.ClientDuplexStream<object, object>;
+    this.#telemetry = stream;
+    const answered = new Promise<void>((resolvePromise, reject) => {
+      stream.once('data', () => resolvePromise());
+      stream.once('error', reject);
+    });
+    stream.on('error', () => {}); // the stream ends with the client
+    stream.write({
+      settings: {
+        clientType: v2.ClientType.SIMPLE_CONSUMER,
+        accessPoint: { scheme: v2.AddressScheme.IPv4, addresses: [{ host: '127.0.0.1', port: 8081 }] },
+        requestTimeout: { seconds: 3 },
+        subscription: {
+          group: { resourceNamespace: '', name: group },
+          subscriptions: [
+            {
+              topic: { resourceNamespace: '', name: topic },
+              expression: { type: v2.FilterType.TAG, expression: '*' },
+            },
+          ],
+          longPollingTimeout: { seconds: 5 },
+        },
+        userAgent: { language: v2.Language.JAVA, version: '5.2.0', platform: 'linux', hostname: '127.0.0.1' },
+      },
+    });
+    await answered;
+  }
+
+  #telemetry: grpc.ClientDuplexStream<object, object> | undefined;
+
   close(): void {
+    this.#telemetry?.end();
     this.#client.close();
   }
 }
@@ -265,7 +333,156 @@ export const PROBES: readonly Probe[] = [
         client.metadata(),
       ),
   },
+  receiveProbe(
+    'receive invisible time too small',
+    'ReceiveMessage with an invisible duration of 1 s (min 10 s)',
+    {
+      invisibleSeconds: 1,
+    },
+  ),
+  receiveProbe(
+    'receive invisible time too large',
+    'ReceiveMessage with an invisible duration of 13 h (max 12 h)',
+    {
+      invisibleSeconds: 13 * 3600,
+    },
+  ),
+  receiveProbe(
+    'receive with a 10,240-character tag filter',
+    'a tag expression the broker accepts though it is long: nothing matches, so no message',
+    { filter: { type: v2.FilterType.TAG, expression: 'x'.repeat(10_240) } },
+  ),
+  receiveProbe('receive with an empty SQL92 filter', 'SQL92 filter expression ""', {
+    filter: { type: v2.FilterType.SQL, expression: '' },
+  }),
+  receiveProbe('receive with a tag filter naming no tag', 'TAG filter expression "||"', {
+    filter: { type: v2.FilterType.TAG, expression: '||' },
+  }),
+  receiveProbe('receive batch size zero', 'ReceiveMessage with batch_size 0', { batchSize: 0 }),
+  receiveProbe('receive from illegal group', 'ReceiveMessage for group "bad group!"', {
+    group: 'bad group!',
+  }),
+  settleProbe(
+    'ack with expired receipt handle',
+    'AckMessage with a handle whose invisible time ended an hour ago',
+    'AckMessage',
+    () => ({
+      entries: [{ messageId: messageId(), receiptHandle: expiredReceiptHandle() }],
+    }),
+  ),
+  changeInvisibleProbe(
+    'change invisible duration too large',
+    'ChangeInvisibleDuration to 13 h (max 12 h)',
+    13 * 3600,
+    () => expiredReceiptHandle(Date.now() + 600_000),
+  ),
+  changeInvisibleProbe(
+    'change invisible duration of expired receipt handle',
+    'ChangeInvisibleDuration with a handle whose invisible time ended an hour ago',
+    30,
+    () => expiredReceiptHandle(),
+  ),
+  {
+    name: 'end transaction with blank transaction id',
+    why: 'EndTransaction with transaction_id ""',
+    run: (client) =>
+      client.unary(
+        'EndTransaction',
+        {
+          topic: { resourceNamespace: '', name: TOPICS.transaction },
+          messageId: messageId(),
+          transactionId: '',
+          resolution: v2.TransactionResolution.COMMIT,
+          source: v2.TransactionSource.SOURCE_CLIENT,
+        },
+        client.metadata(),
+      ),
+  },
 ];
+
+/**
+ * A receipt handle in the broker's format for the shared broker whose invisible time ends at
+ * `visibleAgain` (an hour ago by default); both proxies check expiry before they ask a broker.
+ */
+function expiredReceiptHandle(visibleAgain: number = Date.now() - 3_600_000): string {
+  const invisibleTime = 60_000;
+  return formatPopReceipt({
+    ckQueueOffset: 0,
+    popTime: visibleAgain - invisibleTime,
+    invisibleTime,
+    reviveQid: 0,
+    retry: '0',
+    brokerName: DEFAULT_BROKER_NAME,
+    queueId: 0,
+    queueOffset: 0,
+    commitLogOffset: 0,
+  });
+}
+
+/** The consumer group of the consumption probes: its own, so no other scenario's subscription changes. */
+const PROBE_GROUP = 'rmqp-e2e-probe-consumer';
+
+interface ReceiveChange {
+  invisibleSeconds?: number;
+  filter?: { type: apache.rocketmq.v2.FilterType; expression: string };
+  batchSize?: number;
+  group?: string;
+}
+
+function receiveProbe(name: string, why: string, change: ReceiveChange): Probe {
+  return {
+    name,
+    why,
+    run: async (client) => {
+      await client.consumer(PROBE_GROUP, TOPICS.normal);
+      return client.receive(
+        {
+          group: { resourceNamespace: '', name: change.group ?? PROBE_GROUP },
+          messageQueue: {
+            topic: { resourceNamespace: '', name: TOPICS.normal },
+            id: -1,
+            permission: v2.Permission.READ_WRITE,
+            acceptMessageTypes: [v2.MessageType.NORMAL],
+          },
+          filterExpression: change.filter ?? { type: v2.FilterType.TAG, expression: '*' },
+          batchSize: change.batchSize ?? 16,
+          invisibleDuration: { seconds: change.invisibleSeconds ?? 30 },
+          autoRenew: false,
+          longPollingTimeout: { seconds: 5 },
+        },
+        client.metadata(),
+      );
+    },
+  };
+}
+
+function changeInvisibleProbe(name: string, why: string, seconds: number, handle: () => string): Probe {
+  return settleProbe(name, why, 'ChangeInvisibleDuration', () => ({
+    receiptHandle: handle(),
+    invisibleDuration: { seconds },
+    messageId: messageId(),
+  }));
+}
+
+/** An AckMessage or ChangeInvisibleDuration of the probe group on the normal topic, with `fields`. */
+function settleProbe(name: string, why: string, method: string, fields: () => object): Probe {
+  return {
+    name,
+    why,
+    run: async (client) => {
+      await client.consumer(PROBE_GROUP, TOPICS.normal);
+      return client.unary(
+        method,
+        {
+          group: { resourceNamespace: '', name: PROBE_GROUP },
+          topic: { resourceNamespace: '', name: TOPICS.normal },
+          ...fields(),
+        },
+        client.metadata(),
+      );
+    },
+  };
+}
 
 /**
  * What of the Java proxy's message a user's code can match on: the text without the Java exception

@@ -79,6 +79,11 @@ describe('filters', () => {
     );
   });
 
+  test('TAG: no length limit of its own (the broker and the Java proxy take a 10,240-character tag)', () => {
+    const long = 'x'.repeat(10_240);
+    assert.deepEqual([...(parseFilter({ type: 'TAG', expression: long }).tags ?? [])], [long]);
+  });
+
   test('SQL92: passed through to the broker; blank is illegal', () => {
     assert.deepEqual(parseFilter({ type: 'SQL92', expression: 'a > 1' }), {
       type: 'SQL92',
@@ -118,10 +123,21 @@ describe('parameters', () => {
       codeOf(() => changedInvisibleTime(-1)),
       v2.Code.ILLEGAL_INVISIBLE_TIME,
     );
+    // The Java proxy's words, which clients match on, then the value sent.
+    assert.throws(() => receiveInvisibleTime(9999), {
+      message: 'the invisibleTime is too small. min is 10000 (got 9999 ms)',
+    });
+    assert.throws(() => receiveInvisibleTime(12 * 3600_000 + 1), {
+      message: `the invisibleTime is too large. max is 43200000 (got ${12 * 3600_000 + 1} ms)`,
+    });
+    assert.throws(() => changedInvisibleTime(-1), {
+      message: 'the invisibleTime is too small. min is 0 (got -1 ms)',
+    });
     assert.equal(popBatchSize(100), 32);
+    // Asking for no message is answered like an empty queue, as the Java proxy does.
     assert.equal(
       codeOf(() => popBatchSize(0)),
-      v2.Code.BAD_REQUEST,
+      v2.Code.MESSAGE_NOT_FOUND,
     );
   });
 

@@ -163,7 +163,7 @@ describe('ReceiveService', () => {
       [{ topic: 'T' }, Code.ILLEGAL_CONSUMER_GROUP],
       [{ group: 'G' }, Code.ILLEGAL_INVISIBLE_TIME],
       [{ invisibleMs: 30_000 }, Code.ILLEGAL_FILTER_EXPRESSION],
-      [{ filter: undefined }, Code.BAD_REQUEST],
+      [{ filter: undefined }, Code.MESSAGE_NOT_FOUND],
       [{ batchSize: 1 }, Code.CONSUMER_GROUP_NOT_FOUND],
     ];
     let request = bad;

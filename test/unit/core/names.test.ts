@@ -40,9 +40,9 @@ describe('topic names (the Java proxy wording)', () => {
 
 describe('consumer group names (the Java proxy wording)', () => {
   const cases: [string | undefined, string | undefined][] = [
-    ['', 'The specified group is blank'],
-    ['g'.repeat(121), 'The specified group is longer than group max length 120.'],
-    ['g/1', 'The specified group[g/1] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$'],
+    ['', 'the specified group is blank'],
+    ['g'.repeat(121), `the specified group[${'g'.repeat(121)}] is longer than group max length: 120.`],
+    ['g/1', 'the specified group[g/1] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$'],
     ['CID_RMQ_SYS_TRANS', 'cannot use system consumer group: CID_RMQ_SYS_TRANS'],
     ['g'.repeat(120), undefined],
   ];
