@@ -79,7 +79,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     path: 'admin.host',
     kind: 'string',
     default: '0.0.0.0',
-    description: 'Interface of the admin HTTP port.',
+    description:
+      'Interface of the admin HTTP port (`/metrics` there has no authentication: see docs/security.md).',
   },
   {
     path: 'admin.port',
